@@ -1,0 +1,40 @@
+# ContentFlow: `make run` starts the local system, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAGE ?= dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: run test lint synth bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install when the project file changes; the stamp names the extras installed.
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[$(subst +,$(comma),$*)]'
+	touch $@
+
+comma := ,
+
+run: $(VENV)/.installed-local
+	$(BIN)/contentflow dev --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed-dev+cdk
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+synth: $(VENV)/.installed-cdk
+	$(BIN)/python infra_cdk/app.py -c stage=$(STAGE)
+
+bench: $(VENV)/.installed-dev+cdk
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf cdk.out build .pytest_cache

@@ -1,0 +1,1 @@
+"""Short links: the stored affiliate destinations behind /l/{code}."""

@@ -1,0 +1,92 @@
+"""Creating, reading, changing and disabling links (the admin side; the redirect reads them raw)."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from contentflow.ids import short_code
+from contentflow.links import repository
+from contentflow.links.models import Link, LinkCreate, LinkPage, LinkUpdate
+
+CODE_ATTEMPTS = 5
+
+
+class LinkNotFound(LookupError):
+    pass
+
+
+class CodeConflict(Exception):
+    pass
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _money(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(round(value, 4)))
+
+
+def _to_link(item: dict, base_url: str) -> Link:
+    epc = item.get("epc_override_eur")
+    return Link(
+        **{k: v for k, v in item.items() if k in Link.model_fields and k != "epc_override_eur"},
+        epc_override_eur=None if epc is None else float(epc),
+        short_url=f"{base_url.rstrip('/')}/l/{item['code']}",
+    )
+
+
+def create_link(data: LinkCreate, base_url: str) -> Link:
+    """Store a new link under its custom code, or under a fresh random one (retried on collision)."""
+    now = _now()
+    item = {
+        "affiliate_url": data.affiliate_url,
+        "utm": data.utm.model_dump(exclude_none=True),
+        "platform_hint": data.platform_hint,
+        "epc_override_eur": _money(data.epc_override_eur),
+        "status": "active",
+        "tags": data.tags,
+        "created_at": now,
+        "updated_at": now,
+    }
+    for _ in range(1 if data.code else CODE_ATTEMPTS):
+        item["code"] = data.code or short_code()
+        try:
+            repository.put_new(item)
+            return _to_link(item, base_url)
+        except repository.CodeTaken:
+            continue
+    if data.code:
+        raise CodeConflict(f"code '{data.code}' is already taken")
+    raise CodeConflict(f"no free code found in {CODE_ATTEMPTS} attempts")
+
+
+def get_link(code: str, base_url: str) -> Link:
+    item = repository.get(code)
+    if item is None:
+        raise LinkNotFound(code)
+    return _to_link(item, base_url)
+
+
+def list_links(limit: int, cursor: str | None, base_url: str) -> LinkPage:
+    items, next_cursor = repository.scan_page(limit, cursor)
+    return LinkPage(items=[_to_link(item, base_url) for item in items], next_cursor=next_cursor)
+
+
+def update_link(code: str, changes: LinkUpdate, base_url: str) -> Link:
+    fields = changes.model_dump(exclude_unset=True)
+    if "epc_override_eur" in fields:
+        fields["epc_override_eur"] = _money(fields["epc_override_eur"])
+    if "utm" in fields:
+        fields["utm"] = (changes.utm.model_dump(exclude_none=True)) if changes.utm else {}
+    for required in ("affiliate_url", "status", "tags"):
+        if required in fields and fields[required] is None:
+            raise ValueError(f"{required} cannot be null")
+    item = repository.update(code, {**fields, "updated_at": _now()})
+    if item is None:
+        raise LinkNotFound(code)
+    return _to_link(item, base_url)
+
+
+def disable_link(code: str, base_url: str) -> Link:
+    """Disabling, not deleting: the code stops redirecting, past clicks stay attributable."""
+    return update_link(code, LinkUpdate(status="disabled"), base_url)

@@ -1,0 +1,1 @@
+"""API keys and the checks every admin route goes through."""

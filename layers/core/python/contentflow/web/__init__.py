@@ -1,0 +1,1 @@
+"""The admin API: routers per domain, one resolver, one gate for keys and body size."""

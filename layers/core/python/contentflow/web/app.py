@@ -1,0 +1,105 @@
+"""The admin API resolver and its gate.
+
+The gate runs before Powertools resolves the route because Powertools validates the request
+before any user middleware: a caller without a key must get 401, never a validation error.
+"""
+
+import json
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+from contentflow.analytics.service import BadRange
+from contentflow.config import get_settings
+from contentflow.links.service import CodeConflict, LinkNotFound
+from contentflow.resources import ROUTES
+from contentflow.security.service import authenticate
+from contentflow.web import links_api, reports_api
+from contentflow.web.responses import error, json_response
+
+API_TITLE = "ContentFlow admin API"
+ROUTE_SCOPES = {f"{r.method} {r.path}": r.scope for r in ROUTES if not r.public}
+
+app = APIGatewayHttpResolver(enable_validation=True)
+app.include_router(links_api.router)
+app.include_router(reports_api.router)
+
+
+def public_base_url(event: APIGatewayProxyEventV2) -> str:
+    """Where short links live: the configured base URL, else the host this request came to."""
+    configured = get_settings().public_base_url
+    if configured:
+        return configured
+    proto = event.headers.get("x-forwarded-proto", "https")
+    return f"{proto}://{event.request_context.domain_name}"
+
+
+@app.get("/api/openapi.json", include_in_schema=False)
+def openapi_document():
+    return json_response(
+        200,
+        app.get_openapi_schema(
+            title=API_TITLE,
+            version="1.0.0",
+            security_schemes={"bearerAuth": HTTPBearer()},
+            security=[{"bearerAuth": []}],
+        ).model_dump(mode="json", by_alias=True, exclude_none=True),
+    )
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(exc: RequestValidationError):
+    problems = exc.errors()
+    if any(p.get("type") == "json_invalid" for p in problems):
+        return error(400, "request body is not valid JSON")
+    details = [{"field": ".".join(str(part) for part in p["loc"][1:]), "problem": p["msg"]} for p in problems]
+    summary = "; ".join(f"{d['field'] or 'body'}: {d['problem']}" for d in details)
+    return error(422, f"invalid request: {summary}", details=details)
+
+
+@app.exception_handler(LinkNotFound)
+def link_not_found(exc: LinkNotFound):
+    return error(404, f"no link with code '{exc}'")
+
+
+@app.exception_handler(CodeConflict)
+def code_conflict(exc: CodeConflict):
+    return error(409, str(exc))
+
+
+@app.exception_handler([BadRange, ValueError])
+def bad_value(exc: ValueError):
+    return error(400, str(exc))
+
+
+@app.not_found
+def no_route(_: NotFoundError):
+    return error(404, "no such API route")
+
+
+def handle(event: dict, context) -> dict:
+    """Check the key and the body size, then let Powertools route, validate and serialize."""
+    request = APIGatewayProxyEventV2(event)
+    principal = authenticate(request.headers.get("authorization"))
+    if principal is None:
+        return _early(error(401, "missing or invalid API key", hint="send Authorization: Bearer <key>"))
+    scope = ROUTE_SCOPES.get(request.route_key)
+    if scope is not None and not principal.may(scope):
+        return _early(error(403, f"this key lacks the scope '{scope}'"))
+    limit = get_settings().max_body_bytes
+    if len((request.body or "").encode()) > limit:
+        return _early(error(413, f"request body is larger than {limit} bytes"))
+    app.append_context(principal=principal)
+    return app.resolve(event, context)
+
+
+def _early(response) -> dict:
+    """A response made before Powertools runs, in the shape API Gateway expects."""
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(response.body),
+    }
