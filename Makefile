@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test lint synth bench clean
+.PHONY: run test lint synth bench openapi clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,7 @@ bench: $(VENV)/.installed-dev+cdk
 
 clean:
 	rm -rf cdk.out build .pytest_cache
+
+# Regenerate the committed API reference after changing a route or model.
+openapi: $(VENV)/.installed-dev+cdk
+	$(BIN)/python -m contentflow.web.openapi > docs/openapi.json

@@ -29,3 +29,12 @@ def test_admin_api_routes_equal_the_catalog():
 
 def test_only_the_redirect_is_public():
     assert [r.path for r in ROUTES if r.public] == ["/l/{code}"]
+
+
+def test_committed_openapi_document_is_current():
+    import json
+
+    from contentflow.web.openapi import openapi_document
+
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    assert committed == openapi_document(), "run `make openapi` and commit docs/openapi.json"

@@ -9,7 +9,6 @@ import json
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from contentflow.analytics.service import BadRange
@@ -18,9 +17,9 @@ from contentflow.links.service import CodeConflict, LinkNotFound
 from contentflow.resources import ROUTES
 from contentflow.security.service import authenticate
 from contentflow.web import links_api, reports_api
+from contentflow.web.openapi import openapi_document
 from contentflow.web.responses import error, json_response
 
-API_TITLE = "ContentFlow admin API"
 ROUTE_SCOPES = {f"{r.method} {r.path}": r.scope for r in ROUTES if not r.public}
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -38,16 +37,8 @@ def public_base_url(event: APIGatewayProxyEventV2) -> str:
 
 
 @app.get("/api/openapi.json", include_in_schema=False)
-def openapi_document():
-    return json_response(
-        200,
-        app.get_openapi_schema(
-            title=API_TITLE,
-            version="1.0.0",
-            security_schemes={"bearerAuth": HTTPBearer()},
-            security=[{"bearerAuth": []}],
-        ).model_dump(mode="json", by_alias=True, exclude_none=True),
-    )
+def openapi_json():
+    return json_response(200, openapi_document())
 
 
 @app.exception_handler(RequestValidationError)
