@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ for variable in (
 def moto_endpoint():
     """One embedded moto server for the session (moto's in-process mock cannot serve DynamoDB Streams)."""
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access line per AWS call otherwise
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

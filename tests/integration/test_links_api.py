@@ -147,3 +147,25 @@ def test_openapi_document_lists_every_api_route(api):
     }
     assert operations == catalog
     assert "bearerAuth" in document["components"]["securitySchemes"]
+
+
+def test_only_json_bodies_are_accepted(admin_key):
+    from tests.conftest import FakeContext, http_event, load_function
+
+    handler = load_function("api")
+    for content_type in ("application/x-www-form-urlencoded", "application/octet-stream", "text/plain"):
+        event = http_event(
+            "POST",
+            "/api/links",
+            "/api/links",
+            body="affiliate_url=https://shop.example.com/",
+            headers={"authorization": f"Bearer {admin_key}", "content-type": content_type},
+        )
+        response = handler(event, FakeContext())
+        assert response["statusCode"] == 415, content_type
+        assert "JSON" in response["body"]
+
+
+def test_a_malformed_cursor_is_rejected(api):
+    status, _, payload = api("GET", "/api/links", query={"cursor": "\xff\xfe"})
+    assert status == 422 and "cursor" in payload["error"]

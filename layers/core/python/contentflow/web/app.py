@@ -80,9 +80,14 @@ def handle(event: dict, context) -> dict:
     scope = ROUTE_SCOPES.get(request.route_key)
     if scope is not None and not principal.may(scope):
         return _early(error(403, f"this key lacks the scope '{scope}'"))
+    body = request.body or ""
+    size = len(body) * 3 // 4 if request.is_base64_encoded else len(body.encode())
     limit = get_settings().max_body_bytes
-    if len((request.body or "").encode()) > limit:
+    if size > limit:
         return _early(error(413, f"request body is larger than {limit} bytes"))
+    content_type = request.headers.get("content-type", "application/json")
+    if body and not content_type.lower().startswith("application/json"):
+        return _early(error(415, "the API accepts JSON only: send Content-Type: application/json"))
     app.append_context(principal=principal)
     return app.resolve(event, context)
 

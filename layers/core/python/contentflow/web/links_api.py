@@ -27,7 +27,9 @@ def create_link(link: LinkCreate) -> Response[Link]:
 @router.get("/api/links")
 def list_links(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^[0-9A-Za-z_-]{3,32}$", description="next_cursor of the previous page")
+    ] = None,
 ) -> LinkPage:
     return service.list_links(limit, cursor, base_url())
 

@@ -14,7 +14,7 @@ def openapi_document() -> dict:
     schema = app.get_openapi_schema(
         title=API_TITLE,
         version=API_VERSION,
-        description="Every route needs `Authorization: Bearer <API key>`; errors are `{\"error\": ...}`.",
+        description='Every route needs `Authorization: Bearer <API key>`; errors are `{"error": ...}`.',
         security_schemes={"bearerAuth": HTTPBearer()},
         security=[{"bearerAuth": []}],
     )

@@ -1,0 +1,1 @@
+"""One construct per concern: `data` (tables) and `api` (functions, layers, HTTP API)."""

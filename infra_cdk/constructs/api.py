@@ -1,0 +1,134 @@
+"""The Lambda functions with their layers and grants, the click stream mapping and the HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
+from aws_cdk.aws_lambda_event_sources import DynamoEventSource
+from constructs import Construct
+
+from contentflow.defaults import resource_prefix
+from contentflow.resources import FUNCTIONS, ROUTES, TABLES, Function
+from infra_cdk import ROOT
+from infra_cdk.bundling import PipLayerBundler, runtime_requirements
+from infra_cdk.stages import Stage
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+PIP_PLATFORM = "manylinux2014_aarch64"  # the wheels that run on ARCHITECTURE
+# BundlingOptions needs an image; the local bundler always succeeds, so it is never pulled.
+BUILD_IMAGE = cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.12:latest-arm64")
+ASSET_EXCLUDE = ["__pycache__", "*.pyc", "*.egg-info", "tests", "cdk.out", ".pytest_cache"]
+POWERTOOLS = {"POWERTOOLS_SERVICE_NAME": "contentflow", "POWERTOOLS_METRICS_NAMESPACE": "ContentFlow"}
+
+
+class Api(Construct):
+    """Every catalog function, granted only the tables it reads or writes, and one route per catalog route."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, stage: Stage, tables: Mapping[str, dynamodb.ITable]
+    ) -> None:
+        super().__init__(scope, id)
+        self.layers = [self._core_layer(), self._deps_layer()]
+        self.functions = {spec.name: self._function(spec, stage) for spec in FUNCTIONS.values()}
+
+        for spec in FUNCTIONS.values():
+            fn = self.functions[spec.name]
+            for name in spec.reads:
+                tables[name].grant_read_data(fn)
+            for name in spec.writes:
+                tables[name].grant_read_write_data(fn)
+
+        for table in TABLES.values():
+            if consumer := table.consumer:
+                self.functions[consumer.function].add_event_source(
+                    DynamoEventSource(
+                        tables[table.name],
+                        starting_position=lambda_.StartingPosition.LATEST,
+                        batch_size=consumer.batch_size,
+                        max_batching_window=cdk.Duration.seconds(consumer.max_batching_window_s),
+                        bisect_batch_on_error=True,
+                        retry_attempts=consumer.max_retry_attempts,
+                        report_batch_item_failures=True,
+                    )
+                )
+
+        self.http_api = apigw.HttpApi(self, "Http", api_name=f"{resource_prefix()}-http")
+        integrations = {
+            name: HttpLambdaIntegration(f"{name}-integration", self.functions[name])
+            for name in {route.function for route in ROUTES}
+        }
+        for route in ROUTES:
+            self.http_api.add_routes(
+                path=route.path,
+                methods=[apigw.HttpMethod[route.method]],
+                integration=integrations[route.function],
+            )
+
+    def _core_layer(self) -> lambda_.LayerVersion:
+        return lambda_.LayerVersion(
+            self,
+            "CoreLayer",
+            code=lambda_.Code.from_asset(str(ROOT / "layers" / "core"), exclude=ASSET_EXCLUDE),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="The contentflow package.",
+        )
+
+    def _deps_layer(self) -> lambda_.LayerVersion:
+        requirements = runtime_requirements(ROOT / "pyproject.toml")
+        bundler = PipLayerBundler(
+            requirements, platform=PIP_PLATFORM, python_version=RUNTIME.name.removeprefix("python")
+        )
+        code = lambda_.Code.from_asset(
+            str(ROOT),  # only pyproject.toml matters, and the bundler has already read it
+            exclude=["*", "!pyproject.toml"],
+            asset_hash=bundler.fingerprint,
+            bundling=cdk.BundlingOptions(image=BUILD_IMAGE, local=bundler),
+        )
+        return lambda_.LayerVersion(
+            self,
+            "DepsLayer",
+            code=code,
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description=f"Runtime dependencies: {', '.join(requirements)}",
+        )
+
+    def _function(self, spec: Function, stage: Stage) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self,
+            f"{spec.name}-logs",
+            log_group_name=f"/aws/lambda/{spec.physical_name}",
+            retention=stage.log_retention,
+            removal_policy=stage.removal_policy,
+        )
+        return lambda_.Function(
+            self,
+            spec.name,
+            function_name=spec.physical_name,
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(ROOT / "functions" / spec.name), exclude=ASSET_EXCLUDE),
+            layers=self.layers,
+            memory_size=spec.memory_mb,
+            timeout=cdk.Duration.seconds(spec.timeout_s),
+            environment={
+                "STAGE": stage.name,
+                **POWERTOOLS,
+                "LOG_LEVEL": stage.log_level,
+                "DEFAULT_EPC_EUR": str(stage.default_epc_eur),
+                "PUBLIC_BASE_URL": stage.public_base_url,
+            },
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
+        )

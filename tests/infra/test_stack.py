@@ -1,0 +1,265 @@
+"""The synthesized stack matches the catalog, for dev and for prod."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from aws_cdk.assertions import Match
+
+from contentflow.resources import FUNCTIONS, ROUTES, TABLES
+
+from .support import Synth
+
+pytestmark = pytest.mark.infra
+
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+ANY_RESOURCE_ALLOWED = {"dynamodb:ListStreams", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+RETENTION_DAYS = {"dev": 7, "prod": 90}
+
+
+def resources(s: Synth, type_: str) -> dict[str, dict]:
+    return {k: v for k, v in s.template["Resources"].items() if v["Type"] == type_}
+
+
+def logical_id(s: Synth, type_: str, **properties) -> str:
+    (found,) = [
+        k
+        for k, v in resources(s, type_).items()
+        if all(v["Properties"].get(p) == value for p, value in properties.items())
+    ]
+    return found
+
+
+def function_id(s: Synth, name: str) -> str:
+    return logical_id(s, "AWS::Lambda::Function", FunctionName=s.name(name))
+
+
+def table_names(s: Synth) -> dict[str, str]:
+    """Logical id -> catalog name."""
+    prefix = s.name("")
+    return {
+        k: v["Properties"]["TableName"].removeprefix(prefix)
+        for k, v in resources(s, "AWS::DynamoDB::Table").items()
+    }
+
+
+def access(s: Synth, function: str) -> dict[str, set[str]]:
+    """Actions the function's role allows, per resource: a catalog table, '<table>:stream',
+    '<table>/index' or '*'."""
+    function_props = resources(s, "AWS::Lambda::Function")[function_id(s, function)]["Properties"]
+    role = function_props["Role"]["Fn::GetAtt"][0]
+    tables = table_names(s)
+    allowed: dict[str, set[str]] = defaultdict(set)
+    for policy in resources(s, "AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            targets = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            for target in targets:
+                if target != {"Ref": "AWS::NoValue"}:
+                    allowed[_resource_key(target, tables)].update(actions)
+    return allowed
+
+
+def _resource_key(target, tables: dict[str, str]) -> str:
+    if target == "*":
+        return "*"
+    if "Fn::Join" in target:  # <table arn>/index/*
+        return _resource_key(target["Fn::Join"][1][0], tables) + "/index"
+    table, attribute = target["Fn::GetAtt"]
+    return tables[table] + (":stream" if attribute == "StreamArn" else "")
+
+
+@pytest.mark.parametrize("spec", TABLES.values(), ids=list(TABLES))
+def test_every_catalog_table(synthesized: Synth, spec):
+    prod = synthesized.stage == "prod"
+    keys = [{"AttributeName": spec.pk.name, "KeyType": "HASH"}]
+    keys += [{"AttributeName": spec.sk.name, "KeyType": "RANGE"}] if spec.sk else []
+    properties = {
+        "TableName": synthesized.name(spec.name),
+        "KeySchema": keys,
+        "BillingMode": "PAY_PER_REQUEST",
+        "SSESpecification": {"SSEEnabled": True},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": prod},
+        "TimeToLiveSpecification": (
+            {"AttributeName": spec.ttl_attribute, "Enabled": True} if spec.ttl_attribute else Match.absent()
+        ),
+        "StreamSpecification": {"StreamViewType": spec.stream} if spec.stream else Match.absent(),
+    }
+    if spec.indexes:
+        properties["GlobalSecondaryIndexes"] = Match.array_with(
+            [
+                Match.object_like({"IndexName": i.name, "Projection": {"ProjectionType": "ALL"}})
+                for i in spec.indexes
+            ]
+        )
+    policy = "Retain" if prod else "Delete"
+    synthesized.assertions.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "Properties": Match.object_like(properties),
+            "DeletionPolicy": policy,
+            "UpdateReplacePolicy": policy,
+        },
+    )
+
+
+def test_tables_are_exactly_the_catalog(synthesized: Synth):
+    assert sorted(table_names(synthesized).values()) == sorted(TABLES)
+
+
+def test_clicks_expire_and_stream_new_images(synthesized: Synth):
+    """The click path relies on both: retention by TTL, aggregation from the stream."""
+    synthesized.assertions.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": synthesized.name("clicks"),
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+            "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
+        },
+    )
+
+
+def test_one_route_per_catalog_route_on_its_function(synthesized: Synth):
+    integrations = resources(synthesized, "AWS::ApiGatewayV2::Integration")
+    functions = resources(synthesized, "AWS::Lambda::Function")
+    routed = {}
+    for route in resources(synthesized, "AWS::ApiGatewayV2::Route").values():
+        integration = integrations[route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]]["Properties"]
+        assert (integration["IntegrationType"], integration["PayloadFormatVersion"]) == ("AWS_PROXY", "2.0")
+        function = functions[integration["IntegrationUri"]["Fn::GetAtt"][0]]
+        routed[route["Properties"]["RouteKey"]] = function["Properties"]["FunctionName"]
+    assert routed == {f"{r.method} {r.path}": synthesized.name(r.function) for r in ROUTES}
+    assert "GET /l/{code}" in routed
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES.values() if t.consumer], ids=lambda t: t.name)
+def test_stream_consumer_mapping(synthesized: Synth, table):
+    consumer = table.consumer
+    synthesized.assertions.resource_count_is("AWS::Lambda::EventSourceMapping", 1)
+    synthesized.assertions.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": {"Ref": function_id(synthesized, consumer.function)},
+            "EventSourceArn": {
+                "Fn::GetAtt": [
+                    logical_id(synthesized, "AWS::DynamoDB::Table", TableName=synthesized.name(table.name)),
+                    "StreamArn",
+                ]
+            },
+            "StartingPosition": "LATEST",
+            "BatchSize": consumer.batch_size,
+            "MaximumBatchingWindowInSeconds": consumer.max_batching_window_s,
+            "MaximumRetryAttempts": consumer.max_retry_attempts,
+            "BisectBatchOnFunctionError": True,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+
+
+def test_redirect_reads_links_and_writes_clicks_only(synthesized: Synth):
+    allowed = access(synthesized, "redirect")
+    assert "dynamodb:GetItem" in allowed["links"]
+    assert "dynamodb:PutItem" in allowed["clicks"]
+    assert not WRITE_ACTIONS & allowed["links"]
+    assert not {"stats", "api_keys"} & allowed.keys()
+
+
+def test_click_stream_reads_the_stream_and_writes_stats(synthesized: Synth):
+    allowed = access(synthesized, "click_stream")
+    assert "dynamodb:UpdateItem" in allowed["stats"]
+    assert allowed["clicks:stream"] >= STREAM_READ
+    assert "clicks" not in allowed
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS.values(), ids=list(FUNCTIONS))
+def test_grants_are_least_privilege(synthesized: Synth, spec):
+    allowed = access(synthesized, spec.name)
+    granted = set(spec.reads) | set(spec.writes)
+    consumed = {
+        f"{t.name}:stream" for t in TABLES.values() if t.consumer and t.consumer.function == spec.name
+    }
+    assert {k for k in allowed if k in TABLES} == granted
+    assert {t for t in granted if WRITE_ACTIONS & allowed[t]} == set(spec.writes)
+    assert set(allowed) - {"*"} <= granted | {f"{t}/index" for t in granted} | consumed
+    assert allowed.get("*", set()) <= ANY_RESOURCE_ALLOWED
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS.values(), ids=list(FUNCTIONS))
+def test_functions(synthesized: Synth, spec):
+    synthesized.assertions.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "FunctionName": synthesized.name(spec.name),
+            "Description": spec.description,
+            "Runtime": "python3.12",
+            "Architectures": ["arm64"],
+            "Handler": "handler.handler",
+            "MemorySize": spec.memory_mb,
+            "Timeout": spec.timeout_s,
+            "LoggingConfig": Match.object_like({"LogFormat": "JSON"}),
+            "TracingConfig": {"Mode": "Active"} if spec.tracing else Match.absent(),
+            "Environment": {
+                "Variables": {
+                    "STAGE": synthesized.stage,
+                    "POWERTOOLS_SERVICE_NAME": "contentflow",
+                    "POWERTOOLS_METRICS_NAMESPACE": "ContentFlow",
+                    "LOG_LEVEL": "DEBUG" if synthesized.stage == "dev" else "INFO",
+                    "DEFAULT_EPC_EUR": "0.2",
+                    "PUBLIC_BASE_URL": "",
+                }
+            },
+        },
+    )
+    synthesized.assertions.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": f"/aws/lambda/{synthesized.name(spec.name)}",
+            "RetentionInDays": RETENTION_DAYS[synthesized.stage],
+        },
+    )
+
+
+def test_redirect_is_not_traced(synthesized: Synth):
+    """The Tracer import alone costs the redirect ~150 ms of cold start."""
+    redirect = resources(synthesized, "AWS::Lambda::Function")[function_id(synthesized, "redirect")]
+    assert "TracingConfig" not in redirect["Properties"]
+
+
+def test_every_function_has_both_layers(synthesized: Synth):
+    layers = resources(synthesized, "AWS::Lambda::LayerVersion")
+    assert len(layers) == 2
+    for layer in layers.values():
+        assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    for function in resources(synthesized, "AWS::Lambda::Function").values():
+        assert sorted(ref["Ref"] for ref in function["Properties"]["Layers"]) == sorted(layers)
+
+
+def staged(s: Synth, content: dict) -> list[str]:
+    """The files of an asset as staged in cdk.out."""
+    directory = s.outdir / f"asset.{content['S3Key'].removesuffix('.zip')}"
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+
+
+def test_assets_ship_code_only(synthesized: Synth):
+    core = resources(synthesized, "AWS::Lambda::LayerVersion")
+    (core_layer,) = [v for v in core.values() if "contentflow" in v["Properties"]["Description"]]
+    files = staged(synthesized, core_layer["Properties"]["Content"])
+    assert "python/contentflow/resources.py" in files
+    for name in FUNCTIONS:
+        function = resources(synthesized, "AWS::Lambda::Function")[function_id(synthesized, name)]
+        assert "handler.py" in staged(synthesized, function["Properties"]["Code"])
+        files += staged(synthesized, function["Properties"]["Code"])
+    junk = ("__pycache__", ".pyc", ".egg-info", "tests/", "cdk.out")
+    assert not [f for f in files if any(j in f for j in junk)]
+
+
+def test_outputs_the_api_url(synthesized: Synth):
+    synthesized.assertions.has_output("ApiUrl", {"Value": Match.object_like({"Fn::Join": Match.any_value()})})
