@@ -1,4 +1,5 @@
-"""The one stack of a stage: the data, then the functions and API that use it."""
+"""The one stack of a stage: the data, then the functions and API that use it, their queues and
+schedules, and the feature flags."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from constructs import Construct
 
 from infra_cdk.constructs.api import Api
 from infra_cdk.constructs.data import Data
+from infra_cdk.constructs.flags import Flags
+from infra_cdk.constructs.queues import Queues
+from infra_cdk.constructs.schedules import Schedules
+from infra_cdk.constructs.secrets import Secrets
+from infra_cdk.constructs.streams import Streams
 from infra_cdk.stages import Stage
 
 
@@ -15,6 +21,11 @@ class ContentFlowStack(cdk.Stack):
         super().__init__(scope, id, description=f"ContentFlow ({stage.name})", **kwargs)
         data = Data(self, "Data", stage=stage)
         api = Api(self, "Api", stage=stage, tables=data.tables)
+        queues = Queues(self, "Queues", functions=api.functions)
+        Streams(self, "Streams", tables=data.tables, functions=api.functions, queues=queues.queues)
+        Secrets(self, "Secrets", stage=stage, functions=api.functions)
+        Schedules(self, "Schedules", queues=queues.queues)
+        Flags(self, "Flags", functions=api.functions)
         cdk.CfnOutput(self, "ApiUrl", value=api.http_api.url or "", description="Base URL of the HTTP API")
         for key, value in (("project", "contentflow"), ("stage", stage.name)):
             cdk.Tags.of(self).add(key, value)

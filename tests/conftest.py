@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 
 # Never reach a real AWS account from a test, whatever the machine's environment says.
 os.environ.update(
@@ -54,11 +55,13 @@ def aws(moto_endpoint, monkeypatch):
     import urllib.request
 
     from contentflow import aws as aws_clients
+    from contentflow.links import cache as link_cache
     from contentflow.resources import provision
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"))
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     aws_clients.reset_clients()
+    link_cache.clear()
     provision()
     yield aws_clients.client
     aws_clients.reset_clients()

@@ -1,18 +1,21 @@
-"""Public short links: GET /l/{code} → 302 to the stored affiliate URL, with one click recorded.
+"""Public short links: GET|HEAD /l/{code} → 302 to the stored affiliate URL, one click recorded.
 
-Kept to boto3, Powertools Logger and the standard library: every import here is cold-start time.
+Kept to boto3, Powertools Logger/Metrics and the standard library: every import is cold-start time.
 """
+
+import os
 
 from aws_lambda_powertools import Logger
 
-from contentflow.clicks.service import SESSION_COOKIE, SESSION_MAX_AGE_S, follow
+from contentflow.clicks.service import SESSION_COOKIE, SESSION_MAX_AGE_S, Visit, follow, metrics
 
 logger = Logger(service="contentflow")
+metrics.set_default_dimensions(stage=os.environ.get("STAGE", "dev"))
 
-NOT_FOUND_PAGE = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>Link not found</title>"
-    "<h1>Link not found</h1><p>This short link does not exist or is no longer active.</p></html>"
-)
+PAGES = {
+    404: ("Link not found", "This short link does not exist or is no longer active."),
+    410: ("Link expired", "This short link has expired."),
+}
 HTML_HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
@@ -30,14 +33,31 @@ def _cookie(event: dict, name: str) -> str | None:
     return None
 
 
+PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>{0}</title><h1>{0}</h1><p>{1}</p></html>"
+
+
+@metrics.log_metrics
 def handler(event, context):
+    headers = event.get("headers") or {}
+    http = event.get("requestContext", {}).get("http", {})
     outcome = follow(
-        code=(event.get("pathParameters") or {}).get("code", ""),
-        params=event.get("queryStringParameters") or {},
-        session_id=_cookie(event, SESSION_COOKIE),
+        Visit(
+            code=(event.get("pathParameters") or {}).get("code", ""),
+            method=http.get("method", "GET"),
+            params=event.get("queryStringParameters") or {},
+            session_id=_cookie(event, SESSION_COOKIE),
+            user_agent=headers.get("user-agent"),
+            source_ip=http.get("sourceIp"),
+            referrer=headers.get("referer"),
+            country=headers.get("cloudfront-viewer-country"),
+        )
     )
     if outcome.status != 302:
-        return {"statusCode": 404, "headers": HTML_HEADERS, "body": NOT_FOUND_PAGE}
+        return {
+            "statusCode": outcome.status,
+            "headers": HTML_HEADERS,
+            "body": PAGE.format(*PAGES[outcome.status]),
+        }
     response = {
         "statusCode": 302,
         "headers": {

@@ -10,11 +10,10 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
-from aws_cdk.aws_lambda_event_sources import DynamoEventSource
 from constructs import Construct
 
 from contentflow.defaults import resource_prefix
-from contentflow.resources import FUNCTIONS, ROUTES, TABLES, Function
+from contentflow.resources import FUNCTIONS, ROUTES, Function
 from infra_cdk import ROOT
 from infra_cdk.bundling import PipLayerBundler, runtime_requirements
 from infra_cdk.stages import Stage
@@ -44,20 +43,6 @@ class Api(Construct):
                 tables[name].grant_read_data(fn)
             for name in spec.writes:
                 tables[name].grant_read_write_data(fn)
-
-        for table in TABLES.values():
-            if consumer := table.consumer:
-                self.functions[consumer.function].add_event_source(
-                    DynamoEventSource(
-                        tables[table.name],
-                        starting_position=lambda_.StartingPosition.LATEST,
-                        batch_size=consumer.batch_size,
-                        max_batching_window=cdk.Duration.seconds(consumer.max_batching_window_s),
-                        bisect_batch_on_error=True,
-                        retry_attempts=consumer.max_retry_attempts,
-                        report_batch_item_failures=True,
-                    )
-                )
 
         self.http_api = apigw.HttpApi(self, "Http", api_name=f"{resource_prefix()}-http")
         integrations = {

@@ -7,6 +7,7 @@ import pytest
 
 from contentflow.local.process import DevServer, base_env
 from contentflow.security.service import new_raw_key
+from tests.conftest import BROWSER
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ def api(dev):
 
 @pytest.fixture(scope="session")
 def public(dev):
-    """An anonymous client that does not follow redirects, like a test of the redirect must."""
-    with httpx.Client(base_url=dev.url, follow_redirects=False, timeout=10) as client:
+    """A visitor's browser that does not follow redirects (httpx's own agent would count as a bot)."""
+    with httpx.Client(
+        base_url=dev.url, follow_redirects=False, timeout=10, headers={"User-Agent": BROWSER}
+    ) as client:
         yield client

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from tests.conftest import FakeContext, http_event, load_function
+from tests.conftest import BROWSER, FakeContext, http_event, load_function
 
 
 @pytest.fixture
@@ -30,8 +30,10 @@ def api(aws, admin_key):
             path_parameters=path_parameters,
         )
         response = handler(event, FakeContext())
-        payload = json.loads(response["body"]) if response.get("body") else None
-        return response["statusCode"], response.get("headers", {}), payload
+        headers = response.get("headers", {})
+        body = response.get("body")
+        is_json = headers.get("Content-Type", "").startswith("application/json")
+        return response["statusCode"], headers, json.loads(body) if body and is_json else body
 
     return call
 
@@ -54,9 +56,15 @@ def follow_link(aws):
     """GET /l/{code} through the redirect function."""
     handler = load_function("redirect")
 
-    def follow(code, query=None, cookies=None):
+    def follow(code, query=None, cookies=None, method="GET", user_agent=BROWSER, headers=None):
         event = http_event(
-            "GET", f"/l/{code}", "/l/{code}", query=query, cookies=cookies, path_parameters={"code": code}
+            method,
+            f"/l/{code}",
+            "/l/{code}",
+            query=query,
+            cookies=cookies,
+            path_parameters={"code": code},
+            headers={"user-agent": user_agent, **(headers or {})},
         )
         return handler(event, FakeContext())
 
@@ -65,18 +73,87 @@ def follow_link(aws):
 
 @pytest.fixture
 def clicks_stream(aws):
-    """Every record the clicks table's stream holds, in Lambda's record shape."""
+    """The clicks table's stream as Lambda sees it: {shard id: records}, each in Lambda's shape."""
     from contentflow.resources import table_name
 
-    def read() -> list[dict]:
+    def read() -> dict[str, list[dict]]:
         streams = aws("dynamodbstreams")
         arn = aws("dynamodb").describe_table(TableName=table_name("clicks"))["Table"]["LatestStreamArn"]
-        records = []
+        shards = {}
         for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
             iterator = streams.get_shard_iterator(
                 StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
             )["ShardIterator"]
-            records += streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
-        return records
+            records = []
+            while iterator and (page := streams.get_records(ShardIterator=iterator, Limit=1000))["Records"]:
+                records += [{**r, "eventSourceARN": arn} for r in page["Records"]]
+                iterator = page.get("NextShardIterator")
+            shards[shard["ShardId"]] = records
+        return shards
 
     return read
+
+
+@pytest.fixture
+def feed_stream(aws):
+    """Invoke click_stream with a windowed batch of one shard, as Lambda's mapping does."""
+    handler = load_function("click_stream")
+
+    def feed(shard_id: str, records: list[dict]) -> dict:
+        event = {"Records": records, "shardId": shard_id, "state": {}, "isFinalInvokeForWindow": False}
+        return handler(json.loads(json.dumps(event, default=str)), FakeContext())  # JSON, as Lambda sends
+
+    return feed
+
+
+@pytest.fixture
+def drain_click_buffer(aws):
+    """Run the click buffer consumer over everything in its queue, like Lambda's SQS mapping."""
+    from contentflow.resources import queue_url
+
+    handler = load_function("click_buffer")
+
+    def drain() -> int:
+        sqs, url, written = aws("sqs"), queue_url("click_buffer"), 0
+        while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+            records = [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": {},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                }
+                for m in messages
+            ]
+            assert handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+            written += len(messages)
+        return written
+
+    return drain
+
+
+@pytest.fixture
+def postback(aws):
+    """POST /api/conversions through the postback function, signed with the stage's key unless told."""
+    import time
+
+    from contentflow.security.secrets import secret_value
+    from contentflow.security.signing import sign
+
+    handler = load_function("postback")
+
+    def send(conversion: dict, *, secret=None, timestamp=None, signature=None):
+        body = json.dumps(conversion)
+        signed = sign(body, secret or secret_value("postback-signing-key"), timestamp or int(time.time()))
+        headers = {"x-contentflow-signature": signature if signature is not None else signed}
+        event = http_event("POST", "/api/conversions", "/api/conversions", body=body, headers=headers)
+        response = handler(event, FakeContext())
+        return response["statusCode"], json.loads(response["body"])
+
+    return send

@@ -19,7 +19,7 @@ from contentflow.local.gateway import InvalidResponse, Request, Router, to_event
 from contentflow.local.process import DevServer, base_env
 from contentflow.local.runtime import LocalRuntime
 from contentflow.local.streams import StreamPoller
-from contentflow.resources import Key, Route, StreamConsumer, Table, _create_table_args
+from contentflow.resources import TABLES, Key, Route, StreamConsumer, Table, _create_table_args, queue_url
 from contentflow.security.service import new_raw_key
 
 HANDLERS = {
@@ -209,7 +209,7 @@ def test_routes_reach_the_handlers_over_http(runtime):
         assert echoed["event"]["requestContext"]["domainName"] == runtime.url.removeprefix("http://")
 
         assert http.get("/api/links/x").json() == "plain"
-        head = http.head("/l/abc")
+        head = http.head("/api/links/x")
         assert (head.status_code, head.content) == (404, b"")  # no HEAD or ANY route
         assert http.get("/nope").json() == {"message": "Not Found"}
         assert http.delete("/l/abc").status_code == 404
@@ -248,7 +248,7 @@ def test_clicks_written_after_start_reach_the_stream_consumer(runtime):
         "arn:aws:dynamodb:eu-west-1:123456789012:table/contentflow-test-clicks/"
     )
     assert record["dynamodb"]["NewImage"] == {"event_id": {"S": "click-0"}}
-    assert record["dynamodb"]["StreamViewType"] == "NEW_IMAGE"
+    assert record["dynamodb"]["StreamViewType"] == TABLES["clicks"].stream
     assert isinstance(record["dynamodb"]["ApproximateCreationDateTime"], int)
 
 
@@ -261,7 +261,13 @@ def stream_table(runtime, request):
         f"t{abs(hash(request.node.name)) % 10**8}",
         pk=Key("id"),
         stream="NEW_IMAGE",
-        consumer=StreamConsumer("f", batch_size=10, max_batching_window_s=1, max_retry_attempts=2),
+        consumer=StreamConsumer(
+            "f",
+            batch_size=10,
+            max_batching_window_s=1,
+            max_retry_attempts=2,
+            on_failure_queue="click_stream_failures",
+        ),
     )
     client("dynamodb").create_table(**_create_table_args(table))
     yield table
@@ -310,7 +316,7 @@ def test_partial_failure_redelivers_from_the_first_failed_record(stream_table):
     assert seen[:2] == [["a", "b", "c", "d"], ["b", "c", "d"]]
 
 
-def test_errors_redeliver_the_whole_batch_then_drop_it_with_one_log_line(stream_table, caplog):
+def test_errors_redeliver_the_whole_batch_then_hand_it_to_the_on_failure_queue(stream_table, caplog):
     seen = []
 
     def invoke(_, event):
@@ -318,12 +324,29 @@ def test_errors_redeliver_the_whole_batch_then_drop_it_with_one_log_line(stream_
         raise RuntimeError("always")
 
     caplog.set_level("ERROR", logger="local.streams")
-    _run_poller(stream_table, invoke, ["a", "b"], lambda: "dropped" in caplog.text)
+    _run_poller(stream_table, invoke, ["a", "b"], lambda: "on-failure destination" in caplog.text)
     assert seen == [["a", "b"]] * 3  # the first attempt and max_retry_attempts=2 retries
     dropped = [json.loads(r.message) for r in caplog.records if r.message.startswith("{")]
     assert len(dropped) == 1
     assert dropped[0]["attempts"] == 3 and dropped[0]["error"] == "RuntimeError: always"
     assert _ids(dropped[0]["records"]) == ["a", "b"]
+    [message] = client("sqs").receive_message(QueueUrl=queue_url("click_stream_failures"))["Messages"]
+    batch = json.loads(message["Body"])["DDBStreamBatchInfo"]
+    assert batch["batchSize"] == 2 and batch["shardId"] == dropped[0]["shardId"]
+    assert batch["startSequenceNumber"] < batch["endSequenceNumber"]
+
+
+def test_windowed_events_name_their_shard_and_window(stream_table):
+    events = []
+
+    def invoke(_, event):
+        events.append(event)
+        return {"state": {}, "batchItemFailures": []}
+
+    _run_poller(stream_table, invoke, ["a"], lambda: len(events) >= 1)
+    first = events[0]
+    assert first["shardId"] and first["eventSourceARN"] == first["Records"][0]["eventSourceARN"]
+    assert first["window"]["start"] < first["window"]["end"] and first["isFinalInvokeForWindow"] is False
 
 
 def test_an_unknown_item_identifier_fails_the_whole_batch(stream_table):

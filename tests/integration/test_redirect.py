@@ -1,5 +1,6 @@
 """GET /l/{code} through the redirect function, on moto."""
 
+import time
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -101,10 +102,69 @@ def test_values_are_url_encoded(make_link, follow_link):
     assert dict(parse_qsl(urlsplit(location).query))["post_id"] == "a:b.c"
 
 
-def test_a_failing_click_write_still_redirects_and_logs_the_click(aws, make_link, follow_link, caplog):
+def test_expired_links_answer_410_or_go_to_their_expired_url(aws, make_link, follow_link):
+    past = "2026-01-01T00:00:00+00:00"
+    gone = make_link(expires_at=past).code
+    moved = make_link(expires_at=past, expired_url="https://shop.example.com/sold-out").code
+    future = make_link(expires_at="2999-01-01T00:00:00+01:00").code
+
+    response = follow_link(gone)
+    assert response["statusCode"] == 410 and "expired" in response["body"]
+    assert follow_link(moved)["headers"]["Location"] == "https://shop.example.com/sold-out"
+    assert follow_link(future)["statusCode"] == 302
+    assert len(stored_clicks(aws)) == 1  # only the live link's click
+
+
+def test_bots_and_head_requests_get_their_redirect_but_earn_nothing(aws, make_link, follow_link):
+    code = make_link(epc_override_eur=1.0).code
+    assert follow_link(code, user_agent="Twitterbot/1.0")["statusCode"] == 302
+    assert follow_link(code, method="HEAD")["statusCode"] == 302
+    clicks = stored_clicks(aws)
+    assert len(clicks) == 2
+    assert all(c["is_bot"]["BOOL"] and Decimal(c["amount_eur"]["N"]) == 0 for c in clicks)
+    assert {c["ua_family"]["S"] for c in clicks} == {"bot:twitter", "bot:head"}
+
+
+def test_without_a_cookie_the_session_is_a_salted_daily_visitor_hash(aws, make_link, follow_link):
     code = make_link().code
-    aws("dynamodb").delete_table(TableName=table_name("clicks"))
-    response = follow_link(code, query={"platform": "youtube"})
-    assert response["statusCode"] == 302
-    [failure] = [r for r in caplog.records if r.getMessage() == "click write failed"]
-    assert failure.click["code"] == code and failure.click["platform"] == "youtube"
+    first, again = follow_link(code), follow_link(code)
+    other_agent = follow_link(code, user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/132.0")
+    sessions = [c["session_id"]["S"] for c in sorted(stored_clicks(aws), key=lambda c: c["event_id"]["S"])]
+    assert sessions[0] == sessions[1] != sessions[2]  # same visitor, same day: one session
+    assert first["cookies"][0].startswith(f"cf_sid={sessions[0]};")  # and the cookie carries it on
+    assert "203.0.113.9" not in str(stored_clicks(aws))  # the raw address is never stored
+    del again, other_agent
+
+
+def test_a_warm_redirect_of_a_cached_link_makes_one_aws_call(aws, make_link, follow_link):
+    code = make_link().code
+    follow_link(code)  # warms the cache (and the secret)
+    calls = []
+    for service in ("dynamodb", "sqs", "secretsmanager"):
+        aws(service, hot_path=True).meta.events.register(
+            "before-call", lambda model, **_: calls.append(model.name)
+        )
+    follow_link(code, cookies=["cf_sid=" + "w" * 22])
+    assert calls == ["PutItem"]
+
+
+def test_changes_reach_warm_redirects_within_the_cache_ttl(aws, make_link, follow_link, monkeypatch):
+    from contentflow.links.service import disable_link
+
+    monkeypatch.setenv("LINK_CACHE_TTL_S", "1")
+    code = make_link().code
+    assert follow_link(code)["statusCode"] == 302
+    disable_link(code, "https://links.example.com")
+    assert follow_link(code)["statusCode"] == 302  # still cached
+    time.sleep(1.1)
+    assert follow_link(code)["statusCode"] == 404
+
+
+def test_unknown_codes_are_remembered_briefly(aws, follow_link, make_link, monkeypatch):
+    calls = []
+    aws("dynamodb", hot_path=True).meta.events.register(
+        "before-call.dynamodb.GetItem", lambda **_: calls.append(1)
+    )
+    for _ in range(5):
+        assert follow_link("nothere")["statusCode"] == 404
+    assert len(calls) == 1

@@ -27,8 +27,13 @@ def test_admin_api_routes_equal_the_catalog():
     assert served == {f"{r.method} {r.path}" for r in ROUTES if r.function == "api"}
 
 
-def test_only_the_redirect_is_public():
-    assert [r.path for r in ROUTES if r.public] == ["/l/{code}"]
+def test_only_the_redirect_and_the_signed_postback_are_public():
+    public = {(r.method, r.path, r.function) for r in ROUTES if r.public}
+    assert public == {
+        ("GET", "/l/{code}", "redirect"),
+        ("HEAD", "/l/{code}", "redirect"),
+        ("POST", "/api/conversions", "postback"),
+    }
 
 
 def test_committed_openapi_document_is_current():

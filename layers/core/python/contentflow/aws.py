@@ -4,6 +4,7 @@ boto3 honours `AWS_ENDPOINT_URL`, so the same code talks to AWS, to the embedded
 to LocalStack. Nothing else in ContentFlow creates a client.
 """
 
+import threading
 from functools import cache
 
 import boto3
@@ -17,11 +18,31 @@ _CONFIG = Config(
 )
 
 
+# The redirect answers a person waiting for a page: short timeouts, few retries, then fall back.
+_HOT_PATH_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 2},
+    connect_timeout=0.3,
+    read_timeout=0.8,
+    tcp_keepalive=True,
+)
+
+
+_creating = threading.Lock()  # a boto3 session is not thread-safe; its clients are
+
+
 @cache
-def client(service: str):
-    return boto3.session.Session().client(service, config=_CONFIG)
+def _session() -> boto3.session.Session:
+    """One session per process, so every client shares its loaded service models."""
+    return boto3.session.Session()
+
+
+@cache
+def client(service: str, *, hot_path: bool = False):
+    with _creating:
+        return _session().client(service, config=_HOT_PATH_CONFIG if hot_path else _CONFIG)
 
 
 def reset_clients() -> None:
     """Forget every client: after the endpoint or credentials change (tests, local runtime)."""
     client.cache_clear()
+    _session.cache_clear()

@@ -1,4 +1,4 @@
-"""The `contentflow` command: run the local system, provision resources, manage API keys."""
+"""The `contentflow` command: run the local system, provision resources, manage API keys, jobs and flags."""
 
 import argparse
 import sys
@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--scope", action="append", required=True, help="repeat for several scopes")
     create.set_defaults(func=_keys_create)
+
+    from contentflow.jobs.cli import add_commands
+
+    add_commands(commands)
     return parser
 
 

@@ -23,6 +23,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(DEFAULTS["MAX_BODY_BYTES"], ge=256)
     report_max_days: int = Field(DEFAULTS["REPORT_MAX_DAYS"], ge=1)
     contentflow_admin_key: SecretStr = SecretStr(str(DEFAULTS["CONTENTFLOW_ADMIN_KEY"]))
+    link_cache_ttl_s: int = Field(DEFAULTS["LINK_CACHE_TTL_S"], ge=0)
+    link_negative_cache_ttl_s: int = Field(DEFAULTS["LINK_NEGATIVE_CACHE_TTL_S"], ge=0)
+    postback_tolerance_s: int = Field(DEFAULTS["POSTBACK_TOLERANCE_S"], ge=1)
+    job_max_attempts: int = Field(DEFAULTS["JOB_MAX_ATTEMPTS"], ge=1, le=10)
+    job_max_wait_s: int = Field(DEFAULTS["JOB_MAX_WAIT_S"], ge=0, le=300)
+    job_stuck_minutes: int = Field(DEFAULTS["JOB_STUCK_MINUTES"], ge=16)  # above Lambda's 15-minute maximum
+    job_runs_retention_days: int = Field(DEFAULTS["JOB_RUNS_RETENTION_DAYS"], ge=1)
+    rl_youtube_pmin: float = Field(DEFAULTS["RL_YOUTUBE_PMIN"], gt=0)
+    rl_reddit_pmin: float = Field(DEFAULTS["RL_REDDIT_PMIN"], gt=0)
+    rl_pinterest_pmin: float = Field(DEFAULTS["RL_PINTEREST_PMIN"], gt=0)
+    rl_instagram_pmin: float = Field(DEFAULTS["RL_INSTAGRAM_PMIN"], gt=0)
+    rl_tiktok_pmin: float = Field(DEFAULTS["RL_TIKTOK_PMIN"], gt=0)
+    flags_source: Literal["auto", "appconfig", "hosted"] = DEFAULTS["FLAGS_SOURCE"]
+    flags_max_age_s: int = Field(DEFAULTS["FLAGS_MAX_AGE_S"], ge=0)
+    feature_autopilot: bool = DEFAULTS["FEATURE_AUTOPILOT"]
+    feature_real_publish: bool = DEFAULTS["FEATURE_REAL_PUBLISH"]
+    feature_real_analytics: bool = DEFAULTS["FEATURE_REAL_ANALYTICS"]
+    feature_ai_control: bool = DEFAULTS["FEATURE_AI_CONTROL"]
+    feature_kill_switch: bool = DEFAULTS["FEATURE_KILL_SWITCH"]
 
 
 @cache

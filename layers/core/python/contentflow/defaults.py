@@ -6,7 +6,7 @@ reads the few it needs through `setting()` so that pydantic stays out of its imp
 
 import os
 
-DEFAULTS: dict[str, str | int | float] = {
+DEFAULTS: dict[str, str | int | float | bool] = {
     "STAGE": "dev",
     "AWS_REGION": "eu-west-1",
     "LOG_LEVEL": "INFO",
@@ -16,14 +16,37 @@ DEFAULTS: dict[str, str | int | float] = {
     "MAX_BODY_BYTES": 16_384,
     "REPORT_MAX_DAYS": 366,
     "CONTENTFLOW_ADMIN_KEY": "",
+    "LINK_CACHE_TTL_S": 30,
+    "LINK_NEGATIVE_CACHE_TTL_S": 5,
+    "POSTBACK_TOLERANCE_S": 300,
+    "JOB_MAX_ATTEMPTS": 4,
+    "JOB_MAX_WAIT_S": 20,
+    "JOB_STUCK_MINUTES": 30,
+    "JOB_RUNS_RETENTION_DAYS": 30,
+    "RL_YOUTUBE_PMIN": 60,
+    "RL_REDDIT_PMIN": 90,
+    "RL_PINTEREST_PMIN": 60,
+    "RL_INSTAGRAM_PMIN": 3,
+    "RL_TIKTOK_PMIN": 300,
+    "FLAGS_SOURCE": "auto",
+    "FLAGS_MAX_AGE_S": 5,
+    "FEATURE_AUTOPILOT": True,
+    "FEATURE_REAL_PUBLISH": False,
+    "FEATURE_REAL_ANALYTICS": False,
+    "FEATURE_AI_CONTROL": False,
+    "FEATURE_KILL_SWITCH": False,
 }
 
 
-def setting(name: str) -> str | int | float:
+def setting(name: str) -> str | int | float | bool:
     """The environment's value of `name`, converted to the type of its default."""
     default = DEFAULTS[name]
     raw = os.environ.get(name)
-    return default if raw in (None, "") else type(default)(raw)
+    if raw in (None, ""):
+        return default
+    if isinstance(default, bool):  # bool("false") is True
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return type(default)(raw)
 
 
 def resource_prefix() -> str:

@@ -1,25 +1,99 @@
 """DynamoDB access for aggregated statistics.
 
-Layout: pk `day#YYYY-MM-DD`, sk `code#<code>#<platform>`, counters added with ADD.
+Layout of `stats`: pk `day#YYYY-MM-DD`, sk `code#<code>#<platform>` per link and platform each day;
+pk `total`, sk `platform#<platform>` for the all-time counters the exporter reads. Counters:
+clicks, unique_clicks, bot_clicks, revenue_estimated_eur, revenue_real_eur.
 """
 
 from decimal import Decimal
 
+from botocore.exceptions import ClientError
+
 from contentflow.aws import client
 from contentflow.resources import table_name
 
+COUNTERS = ("clicks", "unique_clicks", "bot_clicks", "revenue_estimated_eur", "revenue_real_eur")
+CHECKPOINT_TTL_S = 3 * 86400  # DynamoDB stream shards live 24 hours
+UNIQUE_CLAIM_TTL_S = 2 * 86400
 
-def add_counts(day: str, code: str, platform: str, clicks: int, revenue_eur: Decimal) -> None:
-    client("dynamodb").update_item(
-        TableName=table_name("stats"),
-        Key={"pk": {"S": f"day#{day}"}, "sk": {"S": f"code#{code}#{platform}"}},
-        UpdateExpression="ADD clicks :clicks, revenue_eur :revenue",
-        ExpressionAttributeValues={":clicks": {"N": str(clicks)}, ":revenue": {"N": str(revenue_eur)}},
+
+def commit(
+    deltas: dict[tuple[str, str], dict], checkpoint: tuple[str, str], previous: str, through: str, now_s: int
+):
+    """Add `deltas` to their counters and move the shard's checkpoint, all or nothing.
+
+    The checkpoint only moves from `previous`: a second run of the same records cannot commit.
+    """
+    actions = [
+        {
+            "Update": {
+                "TableName": table_name("stats"),
+                "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                "UpdateExpression": "ADD " + ", ".join(f"{name} :{name}" for name in counts),
+                "ExpressionAttributeValues": {
+                    f":{name}": {"N": str(value)} for name, value in counts.items()
+                },
+            }
+        }
+        for (pk, sk), counts in deltas.items()
+        if counts
+    ]
+    actions.append(
+        {
+            "Update": {
+                "TableName": table_name("state"),
+                "Key": {"pk": {"S": checkpoint[0]}, "sk": {"S": checkpoint[1]}},
+                "UpdateExpression": "SET #position = :through, expires_at = :ttl",
+                "ConditionExpression": "attribute_not_exists(#position)"
+                if not previous
+                else "#position = :previous",
+                "ExpressionAttributeNames": {"#position": "position"},
+                "ExpressionAttributeValues": {
+                    ":through": {"S": through},
+                    ":ttl": {"N": str(now_s + CHECKPOINT_TTL_S)},
+                    **({":previous": {"S": previous}} if previous else {}),
+                },
+            }
+        }
     )
+    client("dynamodb").transact_write_items(TransactItems=actions)
+
+
+def read_checkpoint(checkpoint: tuple[str, str]) -> str:
+    item = (
+        client("dynamodb")
+        .get_item(
+            TableName=table_name("state"),
+            Key={"pk": {"S": checkpoint[0]}, "sk": {"S": checkpoint[1]}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return item["position"]["S"] if item else ""
+
+
+def claim_unique(pk: str, event_id: str, now_s: int) -> str:
+    """Claim `pk` (day#code#session) for `event_id`; returns the event that holds the claim."""
+    try:
+        client("dynamodb").put_item(
+            TableName=table_name("uniques"),
+            Item={
+                "pk": {"S": pk},
+                "event_id": {"S": event_id},
+                "expires_at": {"N": str(now_s + UNIQUE_CLAIM_TTL_S)},
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return error.response["Item"]["event_id"]["S"]
+        raise
+    return event_id
 
 
 def day_rows(day: str) -> list[dict]:
-    """Every (code, platform) counter of one day, as {code, platform, clicks, revenue_eur}."""
+    """Every (code, platform) row of one day, with its counters."""
     pages = (
         client("dynamodb")
         .get_paginator("query")
@@ -33,12 +107,6 @@ def day_rows(day: str) -> list[dict]:
     for page in pages:
         for item in page["Items"]:
             _, code, platform = item["sk"]["S"].split("#", 2)
-            rows.append(
-                {
-                    "code": code,
-                    "platform": platform,
-                    "clicks": int(item.get("clicks", {"N": "0"})["N"]),
-                    "revenue_eur": Decimal(item.get("revenue_eur", {"N": "0"})["N"]),
-                }
-            )
+            counts = {name: Decimal(item[name]["N"]) if name in item else Decimal(0) for name in COUNTERS}
+            rows.append({"day": day, "code": code, "platform": platform, **counts})
     return rows

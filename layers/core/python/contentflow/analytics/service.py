@@ -1,65 +1,125 @@
-"""Adding clicks into statistics, and the revenue report read back from them."""
+"""Adding the clicks stream into statistics exactly once, and the reports read back from them.
 
+Exactly once: Lambda delivers stream records at least once, retries from a failed record and
+bisects failing batches. Records of one shard always arrive in order, so each shard keeps a
+checkpoint (the last sequence number applied) in `state`, moved in the same DynamoDB transaction
+as the counters it covers. A replayed record is at or before the checkpoint and is skipped; a
+half-applied batch cannot exist. One transaction takes 100 actions: 99 counter rows and the
+checkpoint, so a batch of one hot link costs two counter writes (its day row and the total row).
+"""
+
+import time
 from collections import defaultdict
-from datetime import date, timedelta
 from decimal import Decimal
 
+from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer
 
 from contentflow.analytics import repository
-from contentflow.analytics.models import RevenueReport, RevenueRow, Totals
 
+MAX_ROWS_PER_COMMIT = 99
+logger = Logger(child=True)
 _from_dynamo = TypeDeserializer().deserialize
 
 
-class BadRange(ValueError):
+class MissingShard(ValueError):
     pass
 
 
-def add_click_records(records: list[dict]) -> int:
-    """Add a batch of clicks-stream records into `stats`: one update per (day, code, platform).
+def add_stream_batch(records: list[dict], *, shard_id: str | None, now_s: int | None = None) -> list[str]:
+    """Apply a batch of clicks-stream records; returns the sequence numbers to retry from (if any)."""
+    if not records:
+        return []
+    if not shard_id:
+        raise MissingShard("click_stream needs the shardId of a tumbling-window event source mapping")
+    now_s = now_s or int(time.time())
+    stream_label = records[0]["eventSourceARN"].rsplit("/", 1)[-1]
+    checkpoint = ("checkpoint#clicks", f"{stream_label}#{shard_id}")
+    applied = repository.read_checkpoint(checkpoint)
+    pending = [r for r in records if _position(r) > applied]
+    for chunk in _chunks(pending):
+        try:
+            repository.commit(_deltas(chunk, now_s), checkpoint, applied, _position(chunk[-1]), now_s)
+        except Exception:
+            logger.exception(
+                "stats commit failed; Lambda retries from this record", extra={"shard": shard_id}
+            )
+            return [chunk[0]["dynamodb"]["SequenceNumber"]]
+        applied = _position(chunk[-1])
+    return []
 
-    Returns the number of updates written.
-    """
-    sums: dict[tuple[str, str, str], list] = defaultdict(lambda: [0, Decimal(0)])
+
+def _position(record: dict) -> str:
+    """Sequence numbers are decimal strings of varying length: pad them to compare as text."""
+    return record["dynamodb"]["SequenceNumber"].zfill(40)
+
+
+def _image(record: dict, name: str) -> dict:
+    return {k: _from_dynamo(v) for k, v in record["dynamodb"].get(name, {}).items()}
+
+
+def _rows(click: dict) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The counter rows a click adds to: its link's day row and its platform's total row."""
+    return (
+        (f"day#{click['day']}", f"code#{click['code']}#{click['platform']}"),
+        ("total", f"platform#{click['platform']}"),
+    )
+
+
+def _chunks(records: list[dict]):
+    """Consecutive runs of records touching at most MAX_ROWS_PER_COMMIT counter rows."""
+    chunk: list[dict] = []
+    rows: set = set()
     for record in records:
-        image = record.get("dynamodb", {}).get("NewImage")
-        if record.get("eventName") != "INSERT" or not image:
-            continue
-        click = {k: _from_dynamo(v) for k, v in image.items()}
-        key = (click["day"], click["code"], click["platform"])
-        sums[key][0] += 1
-        sums[key][1] += click["amount_eur"]
-    for (day, code, platform), (clicks, revenue) in sums.items():
-        repository.add_counts(day, code, platform, clicks, revenue)
-    return len(sums)
+        image = _image(record, "NewImage") or _image(record, "OldImage")
+        new_rows = set(_rows(image)) if image.get("day") else set()
+        if chunk and len(rows | new_rows) > MAX_ROWS_PER_COMMIT:
+            yield chunk
+            chunk, rows = [], set()
+        chunk.append(record)
+        rows |= new_rows
+    if chunk:
+        yield chunk
 
 
-def _totals(clicks: int, revenue: Decimal) -> dict:
-    return {
-        "clicks": clicks,
-        "revenue_eur": float(round(revenue, 4)),
-        "epc_eur": float(round(revenue / clicks, 4)) if clicks else 0.0,
-    }
+def _deltas(chunk: list[dict], now_s: int) -> dict[tuple[str, str], dict]:
+    """What the chunk adds to each counter row: clicks, bots, uniques, estimated and real revenue."""
+    deltas: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(Decimal))
+    inserts = [_image(r, "NewImage") for r in chunk if r.get("eventName") == "INSERT"]
+    uniques = _claim_uniques([c for c in inserts if not c.get("is_bot")], now_s)
+    for click in inserts:
+        for row in _rows(click):
+            if click.get("is_bot"):
+                deltas[row]["bot_clicks"] += 1
+                continue
+            deltas[row]["clicks"] += 1
+            deltas[row]["unique_clicks"] += click["event_id"] in uniques
+            deltas[row]["revenue_estimated_eur"] += click["amount_eur"]
+    for record in chunk:
+        if record.get("eventName") == "MODIFY":
+            old, new = _image(record, "OldImage"), _image(record, "NewImage")
+            real = new.get("real_amount_eur", Decimal(0)) - old.get("real_amount_eur", Decimal(0))
+            if not real:
+                continue
+            first_conversion = "real_amount_eur" not in old
+            for row in _rows(new):
+                deltas[row]["revenue_real_eur"] += real
+                if first_conversion:  # the real amount replaces the click's estimate
+                    deltas[row]["revenue_estimated_eur"] -= new["amount_eur"]
+    return {row: {k: v for k, v in counts.items() if v} for row, counts in deltas.items()}
 
 
-def revenue_report(start: date, end: date, max_days: int) -> RevenueReport:
-    """Clicks, revenue and effective EPC per day and platform, with totals, for [start, end]."""
-    if end < start:
-        raise BadRange("'to' must not be before 'from'")
-    days = (end - start).days + 1
-    if days > max_days:
-        raise BadRange(f"a report covers at most {max_days} days; asked for {days}")
-    rows = []
-    all_clicks, all_revenue = 0, Decimal(0)
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        per_platform: dict[str, list] = defaultdict(lambda: [0, Decimal(0)])
-        for row in repository.day_rows(day.isoformat()):
-            per_platform[row["platform"]][0] += row["clicks"]
-            per_platform[row["platform"]][1] += row["revenue_eur"]
-        for platform, (clicks, revenue) in sorted(per_platform.items()):
-            rows.append(RevenueRow(day=day, platform=platform, **_totals(clicks, revenue)))
-            all_clicks += clicks
-            all_revenue += revenue
-    return RevenueReport(from_=start, to=end, rows=rows, totals=Totals(**_totals(all_clicks, all_revenue)))
+def _claim_uniques(clicks: list[dict], now_s: int) -> set[str]:
+    """Event ids that are the first click of their session on their link that day.
+
+    The claim records which event made it, so the same event replayed is still the unique one.
+    """
+    groups: dict[str, list[str]] = defaultdict(list)
+    for click in clicks:
+        groups[f"{click['day']}#{click['code']}#{click['session_id']}"].append(click["event_id"])
+    uniques = set()
+    for pk, event_ids in groups.items():
+        holder = repository.claim_unique(pk, min(event_ids), now_s)
+        if holder in event_ids:
+            uniques.add(holder)
+    return uniques

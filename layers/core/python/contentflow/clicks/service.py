@@ -1,21 +1,26 @@
 """Following a short link: where to send the visitor, and the click it leaves behind.
 
-Imported by the redirect on every cold start: standard library, boto3 and Powertools Logger only.
+Imported by the redirect on every cold start: standard library, boto3 and Powertools only.
 """
 
+import base64
+import hashlib
+import hmac
 import re
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
-from contentflow.clicks import repository
+from contentflow.clicks import bots, repository
 from contentflow.defaults import setting
 from contentflow.ids import ulid
-from contentflow.links import repository as links
+from contentflow.links import cache as links
 from contentflow.links.rules import CODE_PATTERN
 from contentflow.platforms import normalize_platform
 
@@ -23,38 +28,62 @@ SESSION_COOKIE = "cf_sid"
 SESSION_MAX_AGE_S = 365 * 86400
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _POST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 logger = Logger(child=True)
+metrics = Metrics(namespace="ContentFlow")
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What the redirect knows of one request."""
+
+    code: str
+    method: str = "GET"
+    params: dict[str, str] | None = None
+    session_id: str | None = None  # the cf_sid cookie, if any
+    user_agent: str | None = None
+    source_ip: str | None = None
+    referrer: str | None = None
+    country: str | None = None  # from CloudFront's viewer-country header, when in front
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: int  # 302, or 404 for an unknown or disabled code
+    status: int  # 302; 404 unknown or disabled; 410 expired without a fallback URL
     location: str | None = None
     new_session_id: str | None = None  # set when the visitor had no valid session cookie
 
 
 NOT_FOUND = Outcome(404)
+GONE = Outcome(410)
 
 
-def follow(code: str, params: dict[str, str], session_id: str | None, now_ms: int | None = None) -> Outcome:
-    """Resolve `code` to its stored destination and record the click; never redirects elsewhere."""
-    if not CODE_PATTERN.match(code):
+def follow(visit: Visit, now_ms: int | None = None) -> Outcome:
+    """Resolve the code to its stored destination and record the click; never redirects elsewhere."""
+    metrics.add_metric(name="Redirects", unit=MetricUnit.Count, value=1)
+    if not CODE_PATTERN.match(visit.code):
         return NOT_FOUND
-    link = links.get(code)
+    link = links.get(visit.code)
     if link is None or link.get("status") != "active":
         return NOT_FOUND
+    now_ms = now_ms or int(time.time() * 1000)
+    if _expired(link, now_ms):
+        return Outcome(302, link["expired_url"]) if link.get("expired_url") else GONE
+    params = visit.params or {}
     platform = normalize_platform(params.get("platform")) or link.get("platform_hint") or "unknown"
     post_id = params.get("post_id")
     post_id = post_id if post_id and _POST_ID.match(post_id) else None
-    new_session_id = None
-    if not session_id or not _SESSION_ID.match(session_id):
-        session_id = new_session_id = secrets.token_urlsafe(16)
-    record_click(link, platform, post_id, session_id, now_ms or int(time.time() * 1000))
-    return Outcome(302, final_url(link, platform, post_id), new_session_id)
+    day = _iso_ms(now_ms)[:10]
+    session_id, new_session_id = _session(visit, day)
+    click = new_click(link, visit, platform, post_id, session_id, now_ms)
+    location = final_url(link, platform, post_id, click["event_id"])
+    record_click(click)
+    metrics.add_metric(name="BotClicks" if click["is_bot"] else "HumanClicks", unit=MetricUnit.Count, value=1)
+    return Outcome(302, location, new_session_id)
 
 
-def final_url(link: dict, platform: str, post_id: str | None) -> str:
+def final_url(link: dict, platform: str, post_id: str | None, click_id: str | None = None) -> str:
     """The affiliate URL, its own query kept as written, plus UTM values and tracking parameters."""
     ours = {f"utm_{name}": value for name, value in (link.get("utm") or {}).items()}
     if platform != "unknown":
@@ -62,17 +91,20 @@ def final_url(link: dict, platform: str, post_id: str | None) -> str:
         ours["platform"] = platform
     if post_id:
         ours["post_id"] = post_id
+    if click_id and link.get("subid_param"):
+        ours[link["subid_param"]] = click_id  # the affiliate echoes it in its postback
     parts = urlsplit(link["affiliate_url"])
     kept = [p for p in parts.query.split("&") if p and unquote_plus(p.split("=", 1)[0]) not in ours]
     return parts._replace(query="&".join([*kept, urlencode(ours)]).strip("&")).geturl()
 
 
-def record_click(link: dict, platform: str, post_id: str | None, session_id: str, now_ms: int) -> dict:
-    """Write one click item; a failed write is logged in full and never fails the redirect."""
+def new_click(
+    link: dict, visit: Visit, platform: str, post_id: str | None, session_id: str, now_ms: int
+) -> dict:
+    is_bot, ua_family = bots.classify(visit.user_agent, visit.method)
     epc = link.get("epc_override_eur")
-    seconds, millis = divmod(now_ms, 1000)
-    ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-    click = {
+    ts = _iso_ms(now_ms)
+    return {
         "event_id": ulid(now_ms),
         "code": link["code"],
         "ts": ts,
@@ -80,13 +112,86 @@ def record_click(link: dict, platform: str, post_id: str | None, session_id: str
         "platform": platform,
         "post_id": post_id,
         "session_id": session_id,
-        "amount_eur": epc if epc is not None else Decimal(str(setting("DEFAULT_EPC_EUR"))),
-        "expires_at": seconds + int(setting("CLICK_RETENTION_DAYS")) * 86400,
+        "amount_eur": Decimal(0)
+        if is_bot
+        else epc
+        if epc is not None
+        else Decimal(str(setting("DEFAULT_EPC_EUR"))),
+        "is_bot": is_bot,
+        "ua_family": ua_family,
+        "referrer_host": _host(visit.referrer),
+        "country": visit.country if visit.country and _COUNTRY.match(visit.country) else None,
+        "expires_at": now_ms // 1000 + int(setting("CLICK_RETENTION_DAYS")) * 86400,
     }
+
+
+def record_click(click: dict) -> str:
+    """Store the click, else buffer it in SQS, else log it whole: a click is never silently lost.
+
+    Returns where it went: stored, buffered or logged.
+    """
     try:
         repository.put_click(click)
+        return "stored"
+    except Exception:
+        logger.warning(
+            "click write failed; buffering it", extra={"event_id": click["event_id"]}, exc_info=True
+        )
+    try:
+        repository.buffer_click(click)
+        outcome = "buffered"
     except Exception:
         logger.exception(
-            "click write failed", extra={"click": {**click, "amount_eur": str(click["amount_eur"])}}
+            "click not stored nor buffered; kept in this log line", extra={"click": _loggable(click)}
         )
-    return click
+        outcome = "logged"
+    metrics.add_metric(name=f"Clicks{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+def _session(visit: Visit, day: str) -> tuple[str, str | None]:
+    """(session id, id to set as cookie or None). Without a cookie: a salted daily visitor hash.
+
+    The raw address never leaves this function; the salt is a secret, so the hash cannot be
+    reversed by trying addresses.
+    """
+    if visit.session_id and _SESSION_ID.match(visit.session_id):
+        return visit.session_id, None
+    try:
+        from contentflow.security.secrets import secret_value
+
+        salt = secret_value("click-hash-salt").encode()
+        digest = hmac.new(
+            salt, f"{day}|{visit.source_ip}|{visit.user_agent}".encode(), hashlib.sha256
+        ).digest()
+        session_id = base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+    except Exception:
+        logger.warning("visitor hash unavailable; using a random session", exc_info=True)
+        session_id = secrets.token_urlsafe(16)
+    return session_id, session_id
+
+
+def _expired(link: dict, now_ms: int) -> bool:
+    expires_at = link.get("expires_at")
+    return bool(expires_at) and datetime.fromisoformat(expires_at).timestamp() * 1000 <= now_ms
+
+
+def _iso_ms(now_ms: int) -> str:
+    seconds, millis = divmod(now_ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return (urlsplit(url).hostname or None) if url else None
+    except ValueError:
+        return None
+
+
+def _loggable(click: dict) -> dict:
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in click.items()}
+
+
+def write_buffered(body: str) -> bool:
+    """Store a click taken from the buffer queue; False when it was already stored."""
+    return repository.put_click_once(repository.from_message(body))

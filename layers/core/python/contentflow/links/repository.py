@@ -19,7 +19,10 @@ def _plain(item: dict) -> dict:
 
 
 def get(code: str) -> dict | None:
-    item = client("dynamodb").get_item(TableName=table_name("links"), Key={"code": {"S": code}}).get("Item")
+    item = client("dynamodb", hot_path=True).get_item(
+        TableName=table_name("links"), Key={"code": {"S": code}}
+    )
+    item = item.get("Item")
     return _plain(item) if item else None
 
 

@@ -22,6 +22,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _instant(value: datetime | None) -> str | None:
+    """Stored in UTC, ISO 8601, so the redirect compares it without time-zone work."""
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds")
+
+
 def _money(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 4)))
 
@@ -45,6 +50,9 @@ def create_link(data: LinkCreate, base_url: str) -> Link:
         "epc_override_eur": _money(data.epc_override_eur),
         "status": "active",
         "tags": data.tags,
+        "subid_param": data.subid_param,
+        "expires_at": _instant(data.expires_at),
+        "expired_url": data.expired_url,
         "created_at": now,
         "updated_at": now,
     }
@@ -76,6 +84,8 @@ def update_link(code: str, changes: LinkUpdate, base_url: str) -> Link:
     fields = changes.model_dump(exclude_unset=True)
     if "epc_override_eur" in fields:
         fields["epc_override_eur"] = _money(fields["epc_override_eur"])
+    if "expires_at" in fields:
+        fields["expires_at"] = _instant(fields["expires_at"])
     if "utm" in fields:
         fields["utm"] = (changes.utm.model_dump(exclude_none=True)) if changes.utm else {}
     for required in ("affiliate_url", "status", "tags"):

@@ -3,8 +3,9 @@
 The order of start-up is what makes the ready line trustworthy: the HTTP port is bound first (a
 taken port fails before anything else starts), then the embedded AWS (moto's server, in-process,
 on a free loopback port), the catalog's resources, the stream pollers (their iterators exist
-before any request can write), the admin key, and only then the gateway serves and the ready line
-is printed. SIGINT and SIGTERM stop it all in the reverse order and `run_dev` returns 0.
+before any request can write), the queue pollers and the scheduler, the admin key, and only then
+the gateway serves and the ready line is printed. SIGINT and SIGTERM stop it all in the reverse
+order and `run_dev` returns 0.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from pathlib import Path
 from contentflow.aws import reset_clients
 from contentflow.local.gateway import Gateway
 from contentflow.local.lambdas import Lambdas
+from contentflow.local.queues import QueuePoller
+from contentflow.local.scheduler import Scheduler, send_to_queue
 from contentflow.local.streams import StreamPoller
-from contentflow.resources import TABLES, provision
+from contentflow.resources import QUEUES, TABLES, provision
 
 READY = "ContentFlow ready at http://{host}:{port}"
 log = logging.getLogger("local.runtime")
@@ -61,6 +64,12 @@ class LocalRuntime:
             for table in TABLES.values()
             if table.consumer
         ]
+        self.queue_pollers = [
+            QueuePoller(queue, self.lambdas.invoke, max_window_s=stream_window_s)
+            for queue in QUEUES.values()
+            if queue.consumer
+        ]
+        self.scheduler = Scheduler(send_to_queue)
         self._moto_started = False
         self._serving = threading.Thread(target=self.gateway.serve_forever, name="gateway", daemon=True)
 
@@ -78,8 +87,9 @@ class LocalRuntime:
         os.environ.setdefault("PUBLIC_BASE_URL", self.url)
         reset_clients()
         provision()
-        for poller in self.pollers:
+        for poller in [*self.pollers, *self.queue_pollers]:
             poller.start()
+        self.scheduler.start()
 
     def serve(self) -> None:
         self._serving.start()
@@ -88,7 +98,8 @@ class LocalRuntime:
         if self._serving.is_alive():
             self.gateway.shutdown()
         self.gateway.server_close()
-        for poller in self.pollers:
+        self.scheduler.stop()
+        for poller in [*self.pollers, *self.queue_pollers]:
             poller.stop()
         if self._moto_started:
             self.moto.stop()
@@ -138,6 +149,7 @@ def run_dev(host: str = "127.0.0.1", port: int = 8000, *, stream_window_s: float
             print(f"contentflow dev: CONTENTFLOW_ADMIN_KEY is not a usable key: {error}", file=sys.stderr)
             return 2
         print(f"Admin API key: {'the one in CONTENTFLOW_ADMIN_KEY' if given else raw}", flush=True)
+        print(f"Embedded AWS: {os.environ['AWS_ENDPOINT_URL']} (AWS_ENDPOINT_URL for the CLI)", flush=True)
         if not stop.is_set():  # a signal during start-up: stop without ever announcing readiness
             runtime.serve()
             print(READY.format(host=host, port=runtime.port), flush=True)

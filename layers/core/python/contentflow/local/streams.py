@@ -9,8 +9,11 @@
   (1 s by default) so that the local system feels live.
 - A partial-batch response (`batchItemFailures` of sequence numbers) redelivers from the first
   failed record; an error redelivers the whole batch; an identifier that is not in the batch
-  counts as a whole-batch failure. After `max_retry_attempts` retries the remaining records are
-  dropped and logged as one JSON line (until an on-failure destination exists).
+  counts as a whole-batch failure. After `max_retry_attempts` retries the batch's position goes to
+  the on-failure queue (as Lambda's SqsDlq does) and is logged as one JSON line.
+- With a tumbling window, events carry `shardId`, `window` and the `state` the function returned
+  within that window, as Lambda's windowed events do; the end-of-window final invocation is not
+  emulated (ContentFlow keeps no state in windows: it uses them for `shardId`).
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client
-from contentflow.resources import Table
+from contentflow.resources import Table, queue_url
 
 POLL_INTERVAL_S = 0.25
 REFRESH_SHARDS_S = 5.0
@@ -43,6 +46,8 @@ class _Shard:
     buffer: list[dict] = field(default_factory=list)
     waiting_since: float = 0.0  # when the oldest buffered record was read
     last_sequence: str | None = None  # of the last record read, to resume after an iterator error
+    window_start: int = 0  # tumbling window: its start (epoch seconds) and the state returned in it
+    state: dict = field(default_factory=dict)
 
 
 class StreamPoller:
@@ -176,7 +181,9 @@ class StreamPoller:
         while True:
             attempts += 1
             try:
-                result = self._invoke(self.consumer.function, {"Records": records})
+                result = self._invoke(self.consumer.function, self._event(shard, records))
+                if self.consumer.tumbling_window_s and isinstance(result, dict):
+                    shard.state = result.get("state") or {}
                 failed_at = _first_failure(result, records)
                 error = "partial batch failure"
             except Exception as exc:
@@ -190,10 +197,11 @@ class StreamPoller:
             if self._stop.wait(min(self.retry_backoff_s * 2 ** (attempts - 1), 5.0)):
                 log.warning("stopped with %d %s stream records not delivered", len(records), self.table.name)
                 return
+        self._send_to_on_failure_destination(shard, records, attempts)
         log.error(
             json.dumps(
                 {
-                    "message": "stream records dropped after retries",
+                    "message": "stream records sent to the on-failure destination after retries",
                     "function": self.consumer.function,
                     "eventSourceARN": shard.stream_arn,
                     "shardId": shard.shard_id,
@@ -203,6 +211,47 @@ class StreamPoller:
                 }
             )
         )
+
+    def _event(self, shard: _Shard, records: list[dict]) -> dict:
+        """A batch as Lambda sends it; with a tumbling window it also names the shard and window."""
+        window_s = self.consumer.tumbling_window_s
+        if not window_s:
+            return {"Records": records}
+        start = int(time.time()) // window_s * window_s
+        if start != shard.window_start:
+            shard.window_start, shard.state = start, {}
+        return {
+            "Records": records,
+            "window": {"start": _iso(start), "end": _iso(start + window_s)},
+            "state": shard.state,
+            "shardId": shard.shard_id,
+            "eventSourceARN": shard.stream_arn,
+            "isFinalInvokeForWindow": False,
+            "isWindowTerminatedEarly": False,
+        }
+
+    def _send_to_on_failure_destination(self, shard: _Shard, records: list[dict], attempts: int) -> None:
+        """What Lambda sends for a stream batch out of retries: where it is, not the records."""
+        if not self.consumer.on_failure_queue:
+            return
+        batch_info = {
+            "shardId": shard.shard_id,
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "batchSize": len(records),
+            "streamArn": shard.stream_arn,
+        }
+        message = {
+            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+            "DDBStreamBatchInfo": batch_info,
+        }
+        client("sqs").send_message(
+            QueueUrl=queue_url(self.consumer.on_failure_queue), MessageBody=json.dumps(message)
+        )
+
+
+def _iso(epoch_s: int) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _first_failure(result: Any, records: list[dict]) -> int | None:

@@ -2,7 +2,16 @@
 
 from dataclasses import dataclass, field
 
-SCOPES = ("links:read", "links:write", "reports:read", "admin")
+SCOPES = (
+    "links:read",
+    "links:write",
+    "reports:read",
+    "jobs:read",
+    "jobs:write",
+    "flags:read",
+    "flags:write",
+    "admin",
+)
 
 
 @dataclass(frozen=True)

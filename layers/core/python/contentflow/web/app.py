@@ -11,12 +11,12 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from contentflow.analytics.service import BadRange
+from contentflow.analytics.reports import BadRange
 from contentflow.config import get_settings
 from contentflow.links.service import CodeConflict, LinkNotFound
 from contentflow.resources import ROUTES
 from contentflow.security.service import authenticate
-from contentflow.web import links_api, reports_api
+from contentflow.web import flags_api, jobs_api, links_api, reports_api
 from contentflow.web.openapi import openapi_document
 from contentflow.web.responses import error, json_response
 
@@ -25,6 +25,8 @@ ROUTE_SCOPES = {f"{r.method} {r.path}": r.scope for r in ROUTES if not r.public}
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(links_api.router)
 app.include_router(reports_api.router)
+app.include_router(jobs_api.router)
+app.include_router(flags_api.router)
 
 
 def public_base_url(event: APIGatewayProxyEventV2) -> str:

@@ -1,21 +1,49 @@
-"""/api/reports: revenue and clicks read back from the aggregated statistics."""
+"""/api/reports: clicks and revenue read back from the aggregated statistics (JSON or CSV)."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from contentflow.analytics import service
-from contentflow.analytics.models import RevenueReport
+from contentflow.analytics import reports
+from contentflow.analytics.models import LinksReport, RevenueReport
 from contentflow.config import get_settings
 
 router = APIGatewayHttpRouter()
 
+From = Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD (UTC)")]
+To = Annotated[date, Query(description="last day, YYYY-MM-DD (UTC), included")]
+Format = Annotated[Literal["json", "csv"], Query(description="csv: the rows as a spreadsheet")]
 
-@router.get("/api/reports/revenue")
-def revenue_report(
-    from_: Annotated[date, Query(alias="from", description="first day, YYYY-MM-DD (UTC)")],
-    to: Annotated[date, Query(description="last day, YYYY-MM-DD (UTC), included")],
-) -> RevenueReport:
-    return service.revenue_report(from_, to, get_settings().report_max_days)
+
+def _responses(model: type) -> dict:
+    """The 200 response is the JSON report, or its rows as CSV with ?format=csv."""
+    content = {"application/json": {"model": model}, "text/csv": {"schema": {"type": "string"}}}
+    return {200: {"description": "the report", "content": content}}
+
+
+def _csv(rows: list, name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
+    return Response(
+        status_code=200, content_type="text/csv; charset=utf-8", body=reports.to_csv(rows), headers=headers
+    )
+
+
+@router.get("/api/reports/revenue", responses=_responses(RevenueReport))
+def revenue_report(from_: From, to: To, format: Format = "json") -> RevenueReport | str:
+    report = reports.revenue_report(from_, to, get_settings().report_max_days)
+    return _csv(report.rows, f"revenue_{from_}_{to}") if format == "csv" else report
+
+
+@router.get("/api/reports/links", responses=_responses(LinksReport))
+def links_report(
+    from_: From,
+    to: To,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    sort: Annotated[Literal[reports.SORTS], Query()] = "revenue",
+    format: Format = "json",
+) -> LinksReport | str:
+    report = reports.links_report(from_, to, get_settings().report_max_days, limit, sort)
+    return _csv(report.rows, f"links_{from_}_{to}") if format == "csv" else report

@@ -1,0 +1,18 @@
+"""`make bench`: every benchmark, printed as one table with its targets."""
+
+import sys
+
+from bench import click_path
+
+
+def main() -> int:
+    rows = click_path.run()
+    width = max(len(r[0]) for r in rows)
+    print(f"{'figure':<{width}}  {'measured':<34}  {'target':<8}  met")
+    for figure, measured, target, met in rows:
+        print(f"{figure:<{width}}  {measured:<34}  {target:<8}  {'yes' if met else 'NO'}")
+    return 0 if all(r[3] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

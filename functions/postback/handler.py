@@ -1,0 +1,36 @@
+"""Affiliate conversion postbacks: POST /api/conversions, public but HMAC-signed."""
+
+import base64
+import json
+
+from aws_lambda_powertools import Logger
+from pydantic import ValidationError
+
+from contentflow.clicks.conversions import ClickNotFound, record_postback
+from contentflow.security.signing import HEADER, BadSignature
+
+logger = Logger(service="contentflow")
+
+
+def _json(status: int, body: dict) -> dict:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event, context):
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", errors="replace")
+    try:
+        outcome, conversion = record_postback(body, (event.get("headers") or {}).get(HEADER))
+    except BadSignature as error:
+        logger.warning("postback refused", extra={"reason": str(error)})
+        return _json(401, {"error": f"bad signature: {error}"})
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors())
+        return _json(422, {"error": f"invalid conversion: {problems}"})
+    except ClickNotFound as error:
+        return _json(404, {"error": f"no click with id '{error}'"})
+    return _json(
+        201 if outcome == "recorded" else 200, {"status": outcome, **conversion.model_dump(mode="json")}
+    )

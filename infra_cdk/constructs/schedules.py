@@ -1,0 +1,39 @@
+"""One EventBridge rule per catalog schedule, whose target puts the job message on its kind's queue.
+
+The message's idempotency key carries the event's `<time>`, so every delivery of one firing is the
+same work (the local scheduler builds the same message with `scheduled_message`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from contentflow.defaults import resource_prefix
+from contentflow.jobs.models import scheduled_message
+from contentflow.resources import SCHEDULES, job_queue
+
+
+class Schedules(Construct):
+    def __init__(self, scope: Construct, id: str, *, queues: Mapping[str, sqs.IQueue]) -> None:
+        super().__init__(scope, id)
+        self.rules: dict[str, events.Rule] = {}
+        for schedule in SCHEDULES:
+            message = scheduled_message(schedule.kind, events.EventField.time)
+            self.rules[schedule.kind] = events.Rule(
+                self,
+                schedule.kind,
+                rule_name=f"{resource_prefix()}-{schedule.kind}",
+                description=schedule.description,
+                schedule=events.Schedule.expression(schedule.expression),
+                targets=[
+                    targets.SqsQueue(
+                        queues[job_queue(schedule.kind).name],
+                        message=events.RuleTargetInput.from_object(message),
+                    )
+                ],
+            )
