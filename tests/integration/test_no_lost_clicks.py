@@ -63,7 +63,7 @@ def test_when_the_buffer_fails_too_the_click_is_logged_whole_and_counted(
 
 
 def test_a_thousand_clicks_through_failing_writes_none_lost_none_doubled(
-    aws, make_link, follow_link, drain_click_buffer
+    aws, make_link, follow_link, drain_click_buffer, clicks_stream, feed_stream
 ):
     """A fifth of the writes never reach DynamoDB, a fifth are written but answer with an error."""
     code = make_link().code
@@ -73,3 +73,10 @@ def test_a_thousand_clicks_through_failing_writes_none_lost_none_doubled(
     drain_click_buffer()
     ids = stored_event_ids(aws)
     assert len(ids) == 1000 and len(set(ids)) == 1000
+    for shard, records in clicks_stream().items():
+        for start in range(0, len(records), 1000):
+            assert feed_stream(shard, records[start : start + 1000])["batchItemFailures"] == []
+    total = aws("dynamodb").get_item(
+        TableName=table_name("stats"), Key={"pk": {"S": "total"}, "sk": {"S": "platform#unknown"}}
+    )
+    assert total["Item"]["clicks"]["N"] == "1000"
