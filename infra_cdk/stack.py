@@ -1,5 +1,6 @@
 """The one stack of a stage: the data, then the functions and API that use it, their queues and
-schedules, and the feature flags."""
+schedules, the feature flags, the dashboard and alarms; and the cdk-nag findings it accepts
+(infra_cdk/nag.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from constructs import Construct
 from infra_cdk.constructs.api import Api
 from infra_cdk.constructs.data import Data
 from infra_cdk.constructs.flags import Flags
+from infra_cdk.constructs.monitoring import Monitoring
 from infra_cdk.constructs.queues import Queues
 from infra_cdk.constructs.schedules import Schedules
 from infra_cdk.constructs.secrets import Secrets
 from infra_cdk.constructs.streams import Streams
+from infra_cdk.nag import accept_findings
 from infra_cdk.stages import Stage
 
 
@@ -23,9 +26,30 @@ class ContentFlowStack(cdk.Stack):
         api = Api(self, "Api", stage=stage, tables=data.tables)
         queues = Queues(self, "Queues", functions=api.functions)
         Streams(self, "Streams", tables=data.tables, functions=api.functions, queues=queues.queues)
-        Secrets(self, "Secrets", stage=stage, functions=api.functions)
+        secrets = Secrets(self, "Secrets", stage=stage, functions=api.functions)
         Schedules(self, "Schedules", queues=queues.queues)
-        Flags(self, "Flags", functions=api.functions)
+        flags = Flags(self, "Flags", functions=api.functions)
+        Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            http_api=api.http_api,
+            functions=api.functions,
+            queues=queues.queues,
+            dead_letters=queues.dead_letters,
+            alarm_email=self.node.try_get_context("alarm_email"),
+        )
+        accept_findings(
+            self,
+            stage=stage,
+            data=data,
+            tables=data.tables,
+            http_api=api.http_api,
+            functions=api.functions,
+            queues=queues.queues,
+            secrets=secrets.secrets,
+            flags=flags,
+        )
         cdk.CfnOutput(self, "ApiUrl", value=api.http_api.url or "", description="Base URL of the HTTP API")
         for key, value in (("project", "contentflow"), ("stage", stage.name)):
             cdk.Tags.of(self).add(key, value)

@@ -1,12 +1,10 @@
-"""Admin API function: every /api route (keys checked, requests validated, OpenAPI served)."""
+"""Admin API function: every /api route and /metrics (keys checked, requests validated, OpenAPI served)."""
 
-from aws_lambda_powertools import Logger
-
+from contentflow.observability import correlated, logger
 from contentflow.web.app import handle
-
-logger = Logger(service="contentflow")
 
 
 @logger.inject_lambda_context(clear_state=True)
+@correlated(access_log=True)
 def handler(event, context):
     return handle(event, context)

@@ -3,20 +3,21 @@
 import base64
 import json
 
-from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from contentflow.clicks.conversions import ClickNotFound, record_postback
+from contentflow.observability import correlated, logger
+from contentflow.security import headers as security_headers
 from contentflow.security.signing import HEADER, BadSignature
-
-logger = Logger(service="contentflow")
 
 
 def _json(status: int, body: dict) -> dict:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    headers = {"Content-Type": "application/json", **security_headers.API}
+    return {"statusCode": status, "headers": headers, "body": json.dumps(body)}
 
 
 @logger.inject_lambda_context(clear_state=True)
+@correlated()
 def handler(event, context):
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):

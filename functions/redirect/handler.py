@@ -3,26 +3,15 @@
 Kept to boto3, Powertools Logger/Metrics and the standard library: every import is cold-start time.
 """
 
-import os
-
-from aws_lambda_powertools import Logger
-
-from contentflow.clicks.service import SESSION_COOKIE, SESSION_MAX_AGE_S, Visit, follow, metrics
-
-logger = Logger(service="contentflow")
-metrics.set_default_dimensions(stage=os.environ.get("STAGE", "dev"))
+from contentflow.clicks.service import SESSION_COOKIE, SESSION_MAX_AGE_S, Visit, follow
+from contentflow.observability import correlated, metrics
+from contentflow.security import headers
 
 PAGES = {
     404: ("Link not found", "This short link does not exist or is no longer active."),
     410: ("Link expired", "This short link has expired."),
 }
-HTML_HEADERS = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8", **headers.HTML}
 
 
 def _cookie(event: dict, name: str) -> str | None:
@@ -37,6 +26,7 @@ PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>{0}</title><h1>{
 
 
 @metrics.log_metrics
+@correlated()
 def handler(event, context):
     headers = event.get("headers") or {}
     http = event.get("requestContext", {}).get("http", {})

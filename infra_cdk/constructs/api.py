@@ -1,12 +1,18 @@
-"""The Lambda functions with their layers and grants, the click stream mapping and the HTTP API."""
+"""The Lambda functions with their layers, roles and grants, and the HTTP API (throttled, access-logged).
+
+Each function has a role of its own that may write its own log group (not AWS's managed policy,
+which allows every log group) plus what the catalog grants it.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
@@ -18,13 +24,28 @@ from infra_cdk import ROOT
 from infra_cdk.bundling import PipLayerBundler, runtime_requirements
 from infra_cdk.stages import Stage
 
-RUNTIME = lambda_.Runtime.PYTHON_3_12
+RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 PIP_PLATFORM = "manylinux2014_aarch64"  # the wheels that run on ARCHITECTURE
 # BundlingOptions needs an image; the local bundler always succeeds, so it is never pulled.
-BUILD_IMAGE = cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.12:latest-arm64")
+BUILD_IMAGE = cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.14:latest-arm64")
 ASSET_EXCLUDE = ["__pycache__", "*.pyc", "*.egg-info", "tests", "cdk.out", ".pytest_cache"]
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME": "contentflow", "POWERTOOLS_METRICS_NAMESPACE": "ContentFlow"}
+# No IP address or user agent: like the clicks, the logs keep no visitor's identity.
+ACCESS_LOG_FORMAT = {
+    name: f"$context.{field}"
+    for name, field in (
+        ("request_id", "requestId"),
+        ("time", "requestTime"),
+        ("method", "httpMethod"),
+        ("route", "routeKey"),
+        ("path", "path"),
+        ("status", "status"),
+        ("bytes", "responseLength"),
+        ("latency_ms", "responseLatency"),
+        ("integration_error", "integrationErrorMessage"),
+    )
+}
 
 
 class Api(Construct):
@@ -43,8 +64,15 @@ class Api(Construct):
                 tables[name].grant_read_data(fn)
             for name in spec.writes:
                 tables[name].grant_read_write_data(fn)
+            for name in spec.appends:  # add items, never change or remove one
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[tables[name].table_arn])
+                )
 
-        self.http_api = apigw.HttpApi(self, "Http", api_name=f"{resource_prefix()}-http")
+        self.http_api = apigw.HttpApi(
+            self, "Http", api_name=f"{resource_prefix()}-http", cors_preflight=_cors(stage)
+        )
+        self._configure_stage(stage)
         integrations = {
             name: HttpLambdaIntegration(f"{name}-integration", self.functions[name])
             for name in {route.function for route in ROUTES}
@@ -55,6 +83,24 @@ class Api(Construct):
                 methods=[apigw.HttpMethod[route.method]],
                 integration=integrations[route.function],
             )
+
+    def _configure_stage(self, stage: Stage) -> None:
+        """Throttling from the stage's settings, and one access log line per request (JSON, no
+        headers: no key ever reaches the log)."""
+        log_group = logs.LogGroup(
+            self,
+            "access-logs",
+            log_group_name=f"/aws/apigateway/{resource_prefix()}-http",
+            retention=stage.log_retention,
+            removal_policy=stage.removal_policy,
+        )
+        default_stage = self.http_api.default_stage.node.default_child
+        default_stage.access_log_settings = apigw.CfnStage.AccessLogSettingsProperty(
+            destination_arn=log_group.log_group_arn, format=json.dumps(ACCESS_LOG_FORMAT)
+        )
+        default_stage.default_route_settings = apigw.CfnStage.RouteSettingsProperty(
+            throttling_rate_limit=stage.api_rate_limit, throttling_burst_limit=stage.api_burst_limit
+        )
 
     def _core_layer(self) -> lambda_.LayerVersion:
         return lambda_.LayerVersion(
@@ -94,10 +140,18 @@ class Api(Construct):
             retention=stage.log_retention,
             removal_policy=stage.removal_policy,
         )
+        role = iam.Role(
+            self,
+            f"{spec.name}-role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.physical_name}: its log group and what the catalog grants it",
+        )
+        log_group.grant_write(role)
         return lambda_.Function(
             self,
             spec.name,
             function_name=spec.physical_name,
+            role=role,
             description=spec.description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
@@ -112,8 +166,21 @@ class Api(Construct):
                 "LOG_LEVEL": stage.log_level,
                 "DEFAULT_EPC_EUR": str(stage.default_epc_eur),
                 "PUBLIC_BASE_URL": stage.public_base_url,
+                "CORS_ALLOWED_ORIGINS": ",".join(stage.cors_allowed_origins),
             },
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
         )
+
+
+def _cors(stage: Stage) -> apigw.CorsPreflightOptions | None:
+    """No CORS unless the stage names origins: browsers on other sites cannot call the API."""
+    if not stage.cors_allowed_origins:
+        return None
+    return apigw.CorsPreflightOptions(
+        allow_origins=list(stage.cors_allowed_origins),
+        allow_headers=["authorization", "content-type", "x-request-id"],
+        allow_methods=[apigw.CorsHttpMethod.ANY],
+        max_age=cdk.Duration.minutes(10),
+    )

@@ -41,6 +41,10 @@ class Queues(Construct):
                 self.dead_letters[name].grant_consume_messages(function)
                 self.dead_letters[name].grant_send_messages(function)
                 self.queues[name].grant_send_messages(function)
+            for name in spec.watches:  # read depths only (the exporter)
+                for queue in (self.queues[name], self.dead_letters.get(name)):
+                    if queue is not None:
+                        queue.grant(function, "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 
     def _queue(self, spec: Queue) -> sqs.Queue:
         dead_letter = None

@@ -54,7 +54,15 @@ def test_deps_layer_requirements_come_from_pyproject():
     from infra_cdk.bundling import runtime_requirements
 
     names = [r.split(">")[0].split("<")[0] for r in runtime_requirements(ROOT / "pyproject.toml")]
-    assert names == ["aws-lambda-powertools", "pydantic", "pydantic-settings", "tenacity", "httpx"]
+    assert names == [
+        "aws-lambda-powertools",
+        "pydantic",
+        "pydantic-settings",
+        "tenacity",
+        "httpx",
+        "idna",
+        "prometheus-client",
+    ]
 
 
 def test_deps_layer_is_built_by_pip_for_lambda(monkeypatch, tmp_path):

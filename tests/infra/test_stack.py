@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 import pytest
 from aws_cdk.assertions import Match
 
 from contentflow.resources import FUNCTIONS, ROUTES, TABLES
+from infra_cdk.constructs.api import RUNTIME
 
 from .support import Synth
 
@@ -186,23 +186,33 @@ def test_stream_consumer_mapping(synthesized: Synth, table):
     )
 
 
-def test_secrets_are_generated_by_aws_and_readable_only_by_their_functions(synthesized: Synth):
-    from contentflow.resources import SECRETS
+def test_secrets_hold_no_value_in_the_template_and_are_readable_only_by_their_functions(synthesized: Synth):
+    """Generated secrets get their value from AWS; operator secrets start as the `{}` placeholder."""
+    from contentflow.resources import NOT_CONFIGURED, SECRETS
 
-    template = json.dumps(synthesized.template)
+    secrets = {
+        v["Properties"]["Name"]: v["Properties"]
+        for v in resources(synthesized, "AWS::SecretsManager::Secret").values()
+    }
+    assert set(secrets) == {f"contentflow-{synthesized.stage}/{name}" for name in SECRETS}
     for spec in SECRETS.values():
-        synthesized.assertions.has_resource_properties(
-            "AWS::SecretsManager::Secret",
-            {
-                "Name": f"contentflow-{synthesized.stage}/{spec.name}",
-                "GenerateSecretString": {"PasswordLength": 48},
-            },
-        )
-    assert '"SecretString"' not in template  # no value in the template, only a generator
+        properties = secrets[f"contentflow-{synthesized.stage}/{spec.name}"]
+        if spec.generated:
+            assert properties["GenerateSecretString"] == {"ExcludePunctuation": True, "PasswordLength": 48}
+            assert "SecretString" not in properties
+        else:
+            assert properties["SecretString"] == NOT_CONFIGURED
     readers = {
         name for name in FUNCTIONS if "secretsmanager:GetSecretValue" in str(role_policies(synthesized, name))
     }
     assert readers == {f.name for f in FUNCTIONS.values() if f.secrets}
+
+
+def test_no_function_environment_holds_a_secret(synthesized: Synth):
+    """Secrets are read from Secrets Manager at run time, never passed in the environment."""
+    for function in resources(synthesized, "AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert not [n for n in variables if any(w in n for w in ("SECRET", "TOKEN", "PASSWORD", "KEY"))]
 
 
 def role_policies(s: Synth, function: str) -> list[dict]:
@@ -234,8 +244,12 @@ def test_grants_are_least_privilege(synthesized: Synth, spec):
     consumed = {
         f"{t.name}:stream" for t in TABLES.values() if t.consumer and t.consumer.function == spec.name
     }
-    assert {k for k in allowed if k in TABLES} == granted
-    assert {t for t in granted if WRITE_ACTIONS & allowed[t]} == set(spec.writes)
+    assert {k for k in allowed if k in TABLES} == granted | set(spec.appends)
+    assert {t for t in TABLES if WRITE_ACTIONS & allowed.get(t, set())} == set(spec.writes) | set(
+        spec.appends
+    )
+    for table in spec.appends:  # add items, never change or remove them: the audit log
+        assert WRITE_ACTIONS & allowed[table] == {"dynamodb:PutItem"}, table
     assert set(allowed) - {"*"} <= granted | {f"{t}/index" for t in granted} | consumed
     assert allowed.get("*", set()) <= ANY_RESOURCE_ALLOWED
 
@@ -247,7 +261,7 @@ def test_functions(synthesized: Synth, spec):
         {
             "FunctionName": synthesized.name(spec.name),
             "Description": spec.description,
-            "Runtime": "python3.12",
+            "Runtime": RUNTIME.name,
             "Architectures": ["arm64"],
             "Handler": "handler.handler",
             "MemorySize": spec.memory_mb,
@@ -262,6 +276,7 @@ def test_functions(synthesized: Synth, spec):
                     "LOG_LEVEL": "DEBUG" if synthesized.stage == "dev" else "INFO",
                     "DEFAULT_EPC_EUR": "0.2",
                     "PUBLIC_BASE_URL": "",
+                    "CORS_ALLOWED_ORIGINS": "",
                 }
             },
         },
@@ -286,7 +301,7 @@ def test_every_function_has_both_layers(synthesized: Synth):
     assert len(layers) == 2
     for layer in layers.values():
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
-        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+        assert layer["Properties"]["CompatibleRuntimes"] == [RUNTIME.name]
     for function in resources(synthesized, "AWS::Lambda::Function").values():
         assert sorted(ref["Ref"] for ref in function["Properties"]["Layers"]) == sorted(layers)
 

@@ -9,6 +9,7 @@ from functools import cache
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 _CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 3},
@@ -46,3 +47,16 @@ def reset_clients() -> None:
     """Forget every client: after the endpoint or credentials change (tests, local runtime)."""
     client.cache_clear()
     _session.cache_clear()
+
+
+def transact_write(items: list[dict]) -> bool:
+    """Write DynamoDB items all or none: True, or False when the first item's condition failed (the
+    change itself); any other failure raises."""
+    try:
+        client("dynamodb").transact_write_items(TransactItems=items)
+    except ClientError as error:
+        reasons = error.response.get("CancellationReasons") or [{}]
+        if reasons[0].get("Code") == "ConditionalCheckFailed":
+            return False
+        raise
+    return True

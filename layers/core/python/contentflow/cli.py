@@ -19,10 +19,38 @@ def _provision(_: argparse.Namespace) -> int:
 
 
 def _keys_create(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from contentflow.security.models import now
     from contentflow.security.service import create_key
 
-    raw, key = create_key(args.name, tuple(args.scope))
-    print(f"created key {key.key_id} ({', '.join(key.scopes)}); shown once:\n{raw}")
+    if args.expires_in_days is not None and args.expires_in_days < 1:
+        raise ValueError("--expires-in-days must be at least 1")
+    expires_at = now() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    raw, key = create_key(args.name, tuple(args.scope), expires_at=expires_at)
+    until = f", expires {key.expires_at}" if key.expires_at else ""
+    print(f"created key {key.key_id} ({', '.join(key.scopes)}{until}); shown once:\n{raw}")
+    return 0
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    from contentflow.security.service import list_keys
+
+    print(list_keys(args.limit, args.cursor).model_dump_json(indent=2))
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    from contentflow.security import service
+    from contentflow.security.models import KeyView
+
+    try:
+        key = service.revoke_key(args.key_id)
+    except service.KeyNotFound:
+        raise ValueError(f"no key with id {args.key_id!r}") from None
+    except service.KeyAlreadyRevoked as error:
+        raise ValueError(str(error)) from None
+    print(KeyView.of(key).model_dump_json(indent=2))
     return 0
 
 
@@ -44,7 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", help="create a key and print it once")
     create.add_argument("--name", required=True)
     create.add_argument("--scope", action="append", required=True, help="repeat for several scopes")
+    create.add_argument("--expires-in-days", type=int, help="refused after this many days (default: never)")
     create.set_defaults(func=_keys_create)
+    listing = keys.add_parser("list", help="every key: scopes, status, last use (never a secret)")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--cursor")
+    listing.set_defaults(func=_keys_list)
+    revoke = keys.add_parser("revoke", help="revoke a key for good (it stays listed)")
+    revoke.add_argument("key_id", help="the 12 hex digits after cf_")
+    revoke.set_defaults(func=_keys_revoke)
 
     from contentflow.jobs.cli import add_commands
 
@@ -52,10 +88,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _operator() -> str:
+    """Who runs this command, as the audit log names them."""
+    import getpass
+
     try:
-        return args.func(args)
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in a bare container
+        return "cli:unknown"
+
+
+def _embedded_aws_defaults() -> None:
+    """Against an endpoint standing in for AWS (`contentflow dev` prints it), a region and dummy
+    credentials are all boto3 needs: `export AWS_ENDPOINT_URL=… STAGE=dev` is enough."""
+    import os
+
+    from contentflow.defaults import setting
+
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        os.environ.setdefault(
+            "AWS_DEFAULT_REGION", os.environ.get("AWS_REGION") or str(setting("AWS_REGION"))
+        )
+        if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
+            os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")  # noqa: S106
+
+
+def main(argv: list[str] | None = None) -> int:
+    from contentflow.ids import ulid
+    from contentflow.security.audit import acting
+
+    args = build_parser().parse_args(argv)
+    _embedded_aws_defaults()
+    try:
+        with acting(_operator(), correlation_id=f"cli-{ulid()}"):
+            return args.func(args)
     except (ValueError, KeyboardInterrupt) as error:
         print(f"contentflow: {error}", file=sys.stderr)
         return 2

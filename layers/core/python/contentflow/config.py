@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     default_epc_eur: float = Field(DEFAULTS["DEFAULT_EPC_EUR"], ge=0)
     click_retention_days: int = Field(DEFAULTS["CLICK_RETENTION_DAYS"], ge=1)
     max_body_bytes: int = Field(DEFAULTS["MAX_BODY_BYTES"], ge=256)
+    affiliate_domain_allowlist: str = DEFAULTS["AFFILIATE_DOMAIN_ALLOWLIST"]
+    cors_allowed_origins: str = DEFAULTS["CORS_ALLOWED_ORIGINS"]
+    audit_retention_days: int = Field(DEFAULTS["AUDIT_RETENTION_DAYS"], ge=1)
     report_max_days: int = Field(DEFAULTS["REPORT_MAX_DAYS"], ge=1)
     contentflow_admin_key: SecretStr = SecretStr(str(DEFAULTS["CONTENTFLOW_ADMIN_KEY"]))
     link_cache_ttl_s: int = Field(DEFAULTS["LINK_CACHE_TTL_S"], ge=0)

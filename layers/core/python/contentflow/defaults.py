@@ -14,6 +14,9 @@ DEFAULTS: dict[str, str | int | float | bool] = {
     "DEFAULT_EPC_EUR": 0.20,
     "CLICK_RETENTION_DAYS": 400,
     "MAX_BODY_BYTES": 16_384,
+    "AFFILIATE_DOMAIN_ALLOWLIST": "",  # empty: any host
+    "CORS_ALLOWED_ORIGINS": "",  # empty: no cross-origin access to the admin API
+    "AUDIT_RETENTION_DAYS": 730,
     "REPORT_MAX_DAYS": 366,
     "CONTENTFLOW_ADMIN_KEY": "",
     "LINK_CACHE_TTL_S": 30,

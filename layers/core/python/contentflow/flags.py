@@ -28,10 +28,11 @@ from aws_lambda_powertools.utilities.feature_flags.exceptions import (
 )
 from aws_lambda_powertools.utilities.feature_flags.schema import SchemaValidator
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StrictBool
 
 from contentflow.aws import client
 from contentflow.resources import FLAG_STORE, FLAGS
+from contentflow.security import audit
 
 log = logging.getLogger(__name__)
 _LATEST: dict[tuple[str, str], int] = {}  # (application, profile) → latest hosted version seen
@@ -64,7 +65,9 @@ class FlagsView(BaseModel):
 
 
 class FlagChange(BaseModel):
-    enabled: bool
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool  # "yes" or 1 would be a guess, and this may be the kill-switch
 
 
 @dataclass(frozen=True)
@@ -230,4 +233,6 @@ def set_flag(name: str, enabled: bool) -> FlagState:
             ) from error
     _cached_appconfig_store.cache_clear()
     log.info("flag %s set to %s (version %s)", name, enabled, version)
+    previous = current.get(name, {}).get("default")
+    audit.record("flags.set", f"flag:{name}", before={"enabled": previous}, after={"enabled": enabled})
     return FlagState(name=name, enabled=enabled, description=FLAGS[name].description)

@@ -72,9 +72,11 @@ class Function(NamedTuple):
     timeout_s: int = 10
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()  # write implies read
+    appends: tuple[str, ...] = ()  # tables it may only add items to (PutItem): the audit log
     sends: tuple[str, ...] = ()  # queues it may send to
     secrets: tuple[str, ...] = ()  # secrets it may read
     redrives: tuple[str, ...] = ()  # queues whose dead letters it handles: peek, move back, send to
+    watches: tuple[str, ...] = ()  # queues whose depth (and their DLQ's) it reads: the exporter
     flags: str | None = None  # "read" or "write": the AppConfig feature flags
     tracing: bool = True  # X-Ray; off where the Tracer import would cost cold start
 
@@ -108,10 +110,17 @@ class Queue(NamedTuple):
 
 
 class Secret(NamedTuple):
-    """A Secrets Manager secret, one per stage and purpose; its value never leaves AWS."""
+    """A Secrets Manager secret, one per stage and purpose; its value never leaves AWS.
+
+    `generated` secrets (keys and salts that only ContentFlow uses) get a random value from AWS at
+    creation. The others hold credentials an operator obtains elsewhere (platform tokens): they are
+    created holding `{}`, which the code reads as "not configured yet", until the operator puts the
+    real value (docs/SECURITY.md).
+    """
 
     name: str
     description: str
+    generated: bool = True
 
     @property
     def physical_name(self) -> str:
@@ -198,6 +207,15 @@ TABLES: dict[str, Table] = {
         Table("uniques", pk=Key("pk"), ttl_attribute="expires_at"),
         Table("conversions", pk=Key("order_id")),
         Table("api_keys", pk=Key("key_id")),
+        # Who changed what (contentflow.security.audit): `day#YYYY-MM-DD` / `<time>#<ulid>`, newest
+        # last; a target's history (`link:<code>`, `flag:<name>`…) through `by_target`.
+        Table(
+            "audit",
+            pk=Key("pk"),
+            sk=Key("sk"),
+            ttl_attribute="expires_at",
+            indexes=(Index("by_target", pk=Key("target"), sk=Key("sk")),),
+        ),
         # One item per job execution (see contentflow.jobs); listed newest first by status or kind.
         Table(
             "runs",
@@ -277,8 +295,20 @@ SECRETS: dict[str, Secret] = {
     for s in (
         Secret("click-hash-salt", "Salt of the daily visitor hash used when a click has no session cookie."),
         Secret("postback-signing-key", "HMAC-SHA256 key that affiliate postbacks are signed with."),
+        # Platform credentials (JSON, as each platform's client needs them), put by an operator.
+        *(
+            Secret(f"{platform}-credentials", f"{label} API credentials (JSON).", generated=False)
+            for platform, label in (
+                ("youtube", "YouTube Data"),
+                ("reddit", "Reddit"),
+                ("pinterest", "Pinterest"),
+                ("instagram", "Instagram Graph"),
+                ("tiktok", "TikTok"),
+            )
+        ),
     )
 }
+NOT_CONFIGURED = "{}"  # the value of a secret an operator has not put yet
 
 FUNCTIONS: dict[str, Function] = {
     f.name: f
@@ -316,11 +346,13 @@ FUNCTIONS: dict[str, Function] = {
         ),
         Function(
             "api",
-            "Admin API: links, reports, jobs, flags, OpenAPI document.",
-            reads=("stats", "runs", "state"),
+            "Admin API: links, reports, jobs, flags, keys, audit, OpenAPI document, Prometheus exporter.",
+            reads=("stats", "runs", "state", "audit"),
             writes=("links", "api_keys"),
+            appends=("audit",),  # append-only: no function can change or delete the audit log
             sends=JOB_QUEUES,  # run a job now
             redrives=DEAD_LETTER_QUEUES,
+            watches=tuple(QUEUES),
             flags="write",
         ),
         job_worker(
@@ -346,11 +378,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/reports/revenue", "api", "reports:read"),
     Route("GET", "/api/reports/links", "api", "reports:read"),
     Route("GET", "/api/runs", "api", "jobs:read"),
-    Route("POST", "/api/jobs/{kind}/run", "api", "jobs:write"),
+    Route("POST", "/api/jobs/{kind}/run", "api", "jobs:admin"),
     Route("GET", "/api/dlq", "api", "jobs:read"),
-    Route("POST", "/api/dlq/{queue}/requeue", "api", "jobs:write"),
+    Route("POST", "/api/dlq/{queue}/requeue", "api", "jobs:admin"),
     Route("GET", "/api/flags", "api", "flags:read"),
-    Route("PUT", "/api/flags/{name}", "api", "flags:write"),
+    Route("PUT", "/api/flags/{name}", "api", "flags:admin"),
+    Route("GET", "/api/keys", "api", "keys:admin"),
+    Route("POST", "/api/keys", "api", "keys:admin"),
+    Route("DELETE", "/api/keys/{key_id}", "api", "keys:admin"),
+    Route("GET", "/api/audit", "api", "audit:read"),
+    Route("GET", "/metrics", "api", "metrics:read"),  # the Prometheus exporter
 )
 
 
@@ -434,12 +471,13 @@ def _create_queue(queue: Queue) -> None:
 
 
 def _create_secrets() -> None:
-    """Locally each secret gets a random value; on AWS the CDK app generates them."""
+    """As the CDK app creates them: generated secrets get a random value, the others `{}`."""
     secrets_manager = client("secretsmanager")
     for secret in SECRETS.values():
+        value = token_urlsafe(32) if secret.generated else NOT_CONFIGURED
         with suppress(secrets_manager.exceptions.ResourceExistsException):
             secrets_manager.create_secret(
-                Name=secret.physical_name, Description=secret.description, SecretString=token_urlsafe(32)
+                Name=secret.physical_name, Description=secret.description, SecretString=value
             )
 
 

@@ -2,7 +2,9 @@
 
 Layout of `stats`: pk `day#YYYY-MM-DD`, sk `code#<code>#<platform>` per link and platform each day;
 pk `total`, sk `platform#<platform>` for the all-time counters the exporter reads. Counters:
-clicks, unique_clicks, bot_clicks, revenue_estimated_eur, revenue_real_eur.
+clicks, unique_clicks, bot_clicks, revenue_estimated_eur, revenue_real_eur; the total rows also keep
+revenue_estimated_gross_eur, the estimates before conversions replaced them (never decreases).
+The `total` partition also holds `jobs#<kind>#<status>` (runs) and `posts#<platform>` (published).
 """
 
 from decimal import Decimal
@@ -110,3 +112,21 @@ def day_rows(day: str) -> list[dict]:
             counts = {name: Decimal(item[name]["N"]) if name in item else Decimal(0) for name in COUNTERS}
             rows.append({"day": day, "code": code, "platform": platform, **counts})
     return rows
+
+
+def total_rows() -> dict[str, dict[str, Decimal]]:
+    """Every all-time counter row (`total` partition), sk → numeric attributes: one Query."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=table_name("stats"),
+            KeyConditionExpression="pk = :total",
+            ExpressionAttributeValues={":total": {"S": "total"}},
+        )
+    )
+    return {
+        item["sk"]["S"]: {name: Decimal(value["N"]) for name, value in item.items() if "N" in value}
+        for page in pages
+        for item in page["Items"]
+    }

@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer
 
 from contentflow.analytics import repository
+from contentflow.observability import emit
 
 MAX_ROWS_PER_COMMIT = 99
 logger = Logger(child=True)
@@ -38,15 +39,28 @@ def add_stream_batch(records: list[dict], *, shard_id: str | None, now_s: int | 
     applied = repository.read_checkpoint(checkpoint)
     pending = [r for r in records if _position(r) > applied]
     for chunk in _chunks(pending):
+        deltas = _deltas(chunk, now_s)
         try:
-            repository.commit(_deltas(chunk, now_s), checkpoint, applied, _position(chunk[-1]), now_s)
+            repository.commit(deltas, checkpoint, applied, _position(chunk[-1]), now_s)
         except Exception:
             logger.exception(
                 "stats commit failed; Lambda retries from this record", extra={"shard": shard_id}
             )
             return [chunk[0]["dynamodb"]["SequenceNumber"]]
         applied = _position(chunk[-1])
+        _count_revenue(deltas)
     return []
+
+
+def _count_revenue(deltas: dict[tuple[str, str], dict]) -> None:
+    """EMF for CloudWatch, from what was just committed (the total rows hold each click once)."""
+    totals = [counts for (pk, _), counts in deltas.items() if pk == "total"]
+    for metric, counter in (
+        ("RevenueEstimatedEur", "revenue_estimated_gross_eur"),
+        ("RevenueRealEur", "revenue_real_eur"),
+    ):
+        if amount := sum(counts.get(counter, 0) for counts in totals):
+            emit(metric, float(amount))
 
 
 def _position(record: dict) -> str:
@@ -95,6 +109,8 @@ def _deltas(chunk: list[dict], now_s: int) -> dict[tuple[str, str], dict]:
             deltas[row]["clicks"] += 1
             deltas[row]["unique_clicks"] += click["event_id"] in uniques
             deltas[row]["revenue_estimated_eur"] += click["amount_eur"]
+        if not click.get("is_bot"):  # never reduced by a conversion: the exporter's monotonic counter
+            deltas[_rows(click)[1]]["revenue_estimated_gross_eur"] += click["amount_eur"]
     for record in chunk:
         if record.get("eventName") == "MODIFY":
             old, new = _image(record, "OldImage"), _image(record, "NewImage")

@@ -14,14 +14,14 @@ from datetime import datetime
 from decimal import Decimal
 from urllib.parse import unquote_plus, urlencode, urlsplit
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
 from contentflow.clicks import bots, repository
 from contentflow.defaults import setting
 from contentflow.ids import ulid
 from contentflow.links import cache as links
 from contentflow.links.rules import CODE_PATTERN
+from contentflow.observability import count
 from contentflow.platforms import normalize_platform
 
 SESSION_COOKIE = "cf_sid"
@@ -31,7 +31,6 @@ _POST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 logger = Logger(child=True)
-metrics = Metrics(namespace="ContentFlow")
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ GONE = Outcome(410)
 
 def follow(visit: Visit, now_ms: int | None = None) -> Outcome:
     """Resolve the code to its stored destination and record the click; never redirects elsewhere."""
-    metrics.add_metric(name="Redirects", unit=MetricUnit.Count, value=1)
+    count("Redirects")
     if not CODE_PATTERN.match(visit.code):
         return NOT_FOUND
     link = links.get(visit.code)
@@ -79,7 +78,7 @@ def follow(visit: Visit, now_ms: int | None = None) -> Outcome:
     click = new_click(link, visit, platform, post_id, session_id, now_ms)
     location = final_url(link, platform, post_id, click["event_id"])
     record_click(click)
-    metrics.add_metric(name="BotClicks" if click["is_bot"] else "HumanClicks", unit=MetricUnit.Count, value=1)
+    count("BotClicks" if click["is_bot"] else "HumanClicks")
     return Outcome(302, location, new_session_id)
 
 
@@ -145,7 +144,7 @@ def record_click(click: dict) -> str:
             "click not stored nor buffered; kept in this log line", extra={"click": _loggable(click)}
         )
         outcome = "logged"
-    metrics.add_metric(name=f"Clicks{outcome.capitalize()}", unit=MetricUnit.Count, value=1)
+    count(f"Clicks{outcome.capitalize()}")
     return outcome
 
 

@@ -76,6 +76,7 @@ def run_here(kind: str, payload: dict, key: str | None):
     from contentflow.jobs import service
     from contentflow.local.lambdas import Lambdas
     from contentflow.resources import job_queue, queue_url
+    from contentflow.security import audit
 
     message = service.job_message(kind, payload, key)
     queue = job_queue(kind)
@@ -99,7 +100,10 @@ def run_here(kind: str, payload: dict, key: str | None):
     with contextlib.redirect_stdout(sys.stderr):  # the worker's JSON logs and metrics; stdout is the result
         Lambdas().invoke(queue.consumer, {"Records": [record]})
     page = service.list_runs(kind=kind, limit=20)
-    return next(run for run in page.items if run.message_id == record["messageId"])
+    run = next(run for run in page.items if run.message_id == record["messageId"])
+    ran = {"idempotency_key": message.idempotency_key, "run_id": run.run_id, "status": run.status}
+    audit.record("jobs.run", f"job:{kind}", after=ran)
+    return run
 
 
 def _runs(args: argparse.Namespace) -> int:

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contentflow.flags import Flags, snapshot
-from contentflow.jobs.errors import Deferred, QuotaExhausted
+from contentflow.jobs.errors import Deferred, OutsideError, PermanentError, QuotaExhausted
 from contentflow.jobs.ratelimit import RateLimiter
 from contentflow.jobs.retry import RetryPolicy
+from contentflow.observability import emit
 
 
 @dataclass
@@ -38,9 +39,18 @@ class JobContext:
         backoff for transient failures. An exhausted quota blocks the platform's bucket (so no other
         worker tries before the reset) and defers this job; an empty bucket defers it too."""
         before = (lambda: self.limiter.take(platform)) if platform else None
+        outcome = "error"
         try:
-            return self.retry.call(fn, *args, before=before, **kwargs)
+            result = self.retry.call(fn, *args, before=before, **kwargs)
+            outcome = "ok"
+            return result
         except Deferred as deferred:
+            outcome = "deferred"
             if platform and isinstance(deferred.__cause__, QuotaExhausted):
                 self.limiter.block(platform, deferred.delay_s, deferred.reason)
             raise
+        except OutsideError as error:
+            outcome = "permanent" if isinstance(error, PermanentError) else "transient"
+            raise
+        finally:
+            emit("OutsideCalls", platform=platform or "none", outcome=outcome)

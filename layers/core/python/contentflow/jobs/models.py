@@ -38,6 +38,9 @@ class Run(BaseModel):
     message_id: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     result: dict[str, Any] | None = None
+    correlation_id: str | None = Field(
+        None, description="the request (its X-Request-Id) that started it: its logs carry this id"
+    )
     started_at: str
     finished_at: str | None = None
 

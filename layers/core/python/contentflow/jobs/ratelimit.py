@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from contentflow.jobs import repository
 from contentflow.jobs.errors import Deferred
+from contentflow.observability import emit
 
 PLATFORMS = ("youtube", "reddit", "pinterest", "instagram", "tiktok")
 BUCKET_TTL_S = 86400  # an idle bucket is forgotten; a new one starts full
@@ -33,6 +34,13 @@ class RateLimiter:
 
     def take(self, platform: str, tokens: float = 1.0) -> None:
         """Spend `tokens` from the platform's bucket, or raise Deferred for as long as the refill takes."""
+        try:
+            self._take(platform, tokens)
+        except Deferred:
+            emit("RateLimitDeferrals", platform=platform)
+            raise
+
+    def _take(self, platform: str, tokens: float) -> None:
         if platform not in self.per_minute:
             raise ValueError(f"no rate limit for {platform!r}: expected one of {', '.join(self.per_minute)}")
         rate_s = self.per_minute[platform] / 60

@@ -15,6 +15,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client
+from contentflow.observability import CORRELATION_ATTRIBUTE, current_correlation_id
 from contentflow.resources import QUEUES, queue_url, table_name
 
 _to_dynamo = TypeSerializer().serialize
@@ -285,15 +286,31 @@ def block_bucket(platform: str, until: float, reason: str) -> None:
 # --- queues ----------------------------------------------------------------------------------------
 
 
-def send(queue: str, body: str, *, delay_s: int = 0, dead_letter: bool = False) -> str:
+def send(
+    queue: str, body: str, *, delay_s: int = 0, dead_letter: bool = False, correlation_id: str | None = None
+) -> str:
+    """Send a message; it carries the correlation id (by default the bound one), so the job's logs
+    name the request that started it."""
+    correlation = correlation_id or current_correlation_id()
+    attributes = (
+        {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation}} if correlation else {}
+    )
     return client("sqs").send_message(
-        QueueUrl=queue_url(queue, dead_letter=dead_letter), MessageBody=body, DelaySeconds=delay_s
+        QueueUrl=queue_url(queue, dead_letter=dead_letter),
+        MessageBody=body,
+        DelaySeconds=delay_s,
+        MessageAttributes=attributes,
     )["MessageId"]
 
 
 def dead_letter_depth(queue: str) -> int:
+    return depth(queue, dead_letter=True)
+
+
+def depth(queue: str, *, dead_letter: bool = False) -> int:
+    """Messages waiting in the queue (or its DLQ), as SQS approximates them."""
     attributes = client("sqs").get_queue_attributes(
-        QueueUrl=queue_url(queue, dead_letter=True), AttributeNames=["ApproximateNumberOfMessages"]
+        QueueUrl=queue_url(queue, dead_letter=dead_letter), AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"])
 

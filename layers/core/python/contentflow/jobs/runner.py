@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -42,6 +41,7 @@ from contentflow.jobs.models import JobMessage
 from contentflow.jobs.ratelimit import RateLimiter
 from contentflow.jobs.registry import Job
 from contentflow.jobs.retry import RetryPolicy, describe
+from contentflow.observability import append_keys, current_correlation_id, emit
 from contentflow.resources import FUNCTIONS, QUEUES, Queue, table_name
 
 log = logging.getLogger(__name__)
@@ -155,10 +155,13 @@ def _start(job: Job, delivery: Delivery, message: JobMessage | None) -> dict:
         "message_id": delivery.message_id,
         "queue": delivery.queue.name,
         "payload": message.payload if message else {},
+        "correlation_id": current_correlation_id(),
         "started_at": timestamp(now),
         "expires_at": int(now) + int(setting("JOB_RUNS_RETENTION_DAYS")) * 86400,
     }
     repository.put_run(run)
+    post_id = run["payload"].get("post_id")
+    append_keys(run_id=run["run_id"], post_id=post_id[:128] if isinstance(post_id, str) else None)
     log.info("job %s started: run %s, receive %d", job.kind, run["run_id"], delivery.receive_count)
     return run
 
@@ -215,15 +218,9 @@ def _end(run: dict, status: str, reason: str | None, result: dict | None = None)
     if not repository.end_run(run["run_id"], run["kind"], status, reason, result, timestamp()):
         log.warning("run %s had already ended (the watchdog?); %s not recorded", run["run_id"], status)
         return status
-    with single_metric(
-        name="JobRuns",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace="ContentFlow",
-        default_dimensions={"stage": str(setting("STAGE"))},
-    ) as metric:
-        metric.add_dimension("kind", run["kind"])
-        metric.add_dimension("status", status)
+    emit("JobRuns", kind=run["kind"], status=status)
+    started = datetime.fromisoformat(run["started_at"]).timestamp()
+    emit("JobDuration", max(0.0, time.time() - started) * 1000, kind=run["kind"])
     level = logging.WARNING if status in ("failed", "dead") else logging.INFO
     log.log(
         level, "job %s %s: run %s%s", run["kind"], status, run["run_id"], f" ({reason})" if reason else ""

@@ -24,6 +24,7 @@ from contentflow.jobs.models import (
 )
 from contentflow.jobs.runner import timestamp
 from contentflow.resources import QUEUES, job_queue
+from contentflow.security import audit
 
 log = logging.getLogger(__name__)
 PEEK = 10
@@ -152,6 +153,7 @@ def requeue(queue: str, limit: int = 100) -> Requeued:
         raise NotFound(f"no dead-letter queue for {queue!r}: expected one of {', '.join(known)}")
     moved = repository.move_back(queue, limit)
     log.info("requeued %d messages from the %s dead-letter queue", moved, queue)
+    audit.record("dlq.requeue", f"queue:{queue}", after={"moved": moved, "limit": limit})
     return Requeued(queue=queue, moved=moved)
 
 
@@ -172,6 +174,9 @@ def enqueue(kind: str, payload: dict | None = None, idempotency_key: str | None 
     """Put a job on its kind's queue now; its worker runs it like any other."""
     message = job_message(kind, payload, idempotency_key)
     message_id = repository.send(job_queue(kind).name, message.model_dump_json())
+    log.info("job %s enqueued: message %s", kind, message_id)
+    started = {"idempotency_key": message.idempotency_key, "message_id": message_id}
+    audit.record("jobs.run", f"job:{kind}", after=started)
     return JobStarted(kind=kind, idempotency_key=message.idempotency_key, message_id=message_id)
 
 
@@ -210,7 +215,9 @@ def _fail_stuck(run: dict, stuck_after_s: float, now: float) -> bool:
     message = JobMessage(
         kind=run["kind"], payload=run.get("payload") or {}, idempotency_key=run["idempotency_key"]
     )
-    message_id = repository.send(queue, message.model_dump_json(), dead_letter=True)
+    message_id = repository.send(
+        queue, message.model_dump_json(), dead_letter=True, correlation_id=run.get("correlation_id")
+    )
     repository.note_dead(queue, message_id, reason, run["run_id"], int(now))
     log.warning("run %s of %s was stuck: failed, message sent to the DLQ", run["run_id"], run["kind"])
     return True

@@ -11,10 +11,11 @@ from contentflow.links import repository
 
 MAX_ENTRIES = 10_000
 _entries: dict[str, tuple[float, dict | None]] = {}
+clock = time.monotonic  # replaceable, so tests can move time instead of sleeping
 
 
 def get(code: str) -> dict | None:
-    now = time.monotonic()
+    now = clock()
     entry = _entries.get(code)
     if entry and entry[0] > now:
         return entry[1]

@@ -1,9 +1,8 @@
 """DynamoDB access for links. Plain dicts in and out: the redirect imports this module."""
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
-from contentflow.aws import client
+from contentflow.aws import client, transact_write
 from contentflow.resources import table_name
 
 _to_dynamo = TypeSerializer().serialize
@@ -18,54 +17,57 @@ def _plain(item: dict) -> dict:
     return {k: _from_dynamo(v) for k, v in item.items()}
 
 
-def get(code: str) -> dict | None:
-    item = client("dynamodb", hot_path=True).get_item(
-        TableName=table_name("links"), Key={"code": {"S": code}}
-    )
+def get(code: str, *, consistent: bool = False) -> dict | None:
+    """The link, or None; `consistent` for a read that a write will be conditional on."""
+    if consistent:
+        item = client("dynamodb").get_item(
+            TableName=table_name("links"), Key={"code": {"S": code}}, ConsistentRead=True
+        )
+    else:
+        item = client("dynamodb", hot_path=True).get_item(
+            TableName=table_name("links"), Key={"code": {"S": code}}
+        )
     item = item.get("Item")
     return _plain(item) if item else None
 
 
-def put_new(link: dict) -> None:
-    """Store a link whose code is not taken yet (a conditional write decides, not a prior read)."""
-    try:
-        client("dynamodb").put_item(
-            TableName=table_name("links"),
-            Item={k: _to_dynamo(v) for k, v in link.items() if v is not None},
-            ConditionExpression="attribute_not_exists(code)",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise CodeTaken(link["code"]) from None
-        raise
+def put_new(link: dict, *, along: tuple[dict, ...] = ()) -> None:
+    """Store a link whose code is not taken yet (a conditional write decides, not a prior read),
+    in one transaction with the items `along` (its audit entry)."""
+    put = {
+        "TableName": table_name("links"),
+        "Item": {k: _to_dynamo(v) for k, v in link.items() if v is not None},
+        "ConditionExpression": "attribute_not_exists(code)",
+    }
+    if not transact_write([{"Put": put}, *along]):
+        raise CodeTaken(link["code"])
 
 
-def update(code: str, changes: dict) -> dict | None:
-    """Apply `changes` (None removes an attribute) to an existing link; its new state, or None."""
+def update(code: str, changes: dict, *, revision: int | None, along: tuple[dict, ...] = ()) -> bool:
+    """Apply `changes` (None removes an attribute) to the link as it was at `revision` (None: a link
+    stored before revisions), with the items `along`, all or nothing. False if the link is gone or
+    changed since it was read."""
     sets = {name: value for name, value in changes.items() if value is not None}
+    sets["revision"] = (revision or 0) + 1
     removes = [name for name, value in changes.items() if value is None]
-    clauses = []
-    if sets:
-        clauses.append("SET " + ", ".join(f"#{name} = :{name}" for name in sets))
+    clauses = ["SET " + ", ".join(f"#{name} = :{name}" for name in sets)]
     if removes:
         clauses.append("REMOVE " + ", ".join(f"#{name}" for name in removes))
-    args = {
+    values = {f":{name}": _to_dynamo(value) for name, value in sets.items()}
+    if revision is None:
+        condition = "attribute_exists(code) AND attribute_not_exists(#revision)"
+    else:
+        condition = "attribute_exists(code) AND #revision = :seen"
+        values[":seen"] = _to_dynamo(revision)
+    change = {
         "TableName": table_name("links"),
         "Key": {"code": {"S": code}},
         "UpdateExpression": " ".join(clauses),
-        "ConditionExpression": "attribute_exists(code)",
-        "ExpressionAttributeNames": {f"#{name}": name for name in changes},
-        "ReturnValues": "ALL_NEW",
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": {f"#{name}": name for name in [*sets, *removes]},
+        "ExpressionAttributeValues": values,
     }
-    if sets:
-        args["ExpressionAttributeValues"] = {f":{name}": _to_dynamo(value) for name, value in sets.items()}
-    try:
-        result = client("dynamodb").update_item(**args)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return None
-        raise
-    return _plain(result["Attributes"])
+    return transact_write([{"Update": change}, *along])
 
 
 def scan_page(limit: int, start_code: str | None) -> tuple[list[dict], str | None]:
@@ -76,3 +78,22 @@ def scan_page(limit: int, start_code: str | None) -> tuple[list[dict], str | Non
     page = client("dynamodb").scan(**args)
     last = page.get("LastEvaluatedKey")
     return [_plain(item) for item in page.get("Items", [])], last["code"]["S"] if last else None
+
+
+def statuses() -> list[tuple[str, str | None]]:
+    """(status, expires_at) of every link: a paginated Scan that reads the whole table (see the
+    exporter for its cost), projected to the two attributes."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=table_name("links"),
+            ProjectionExpression="#status, expires_at",
+            ExpressionAttributeNames={"#status": "status"},
+        )
+    )
+    return [
+        (item["status"]["S"], item["expires_at"]["S"] if "expires_at" in item else None)
+        for page in pages
+        for item in page["Items"]
+    ]

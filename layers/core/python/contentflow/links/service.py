@@ -6,8 +6,10 @@ from decimal import Decimal
 from contentflow.ids import short_code
 from contentflow.links import repository
 from contentflow.links.models import Link, LinkCreate, LinkPage, LinkUpdate
+from contentflow.security import audit
 
 CODE_ATTEMPTS = 5
+UPDATE_ATTEMPTS = 3  # a change is made against the link as read; a concurrent change makes it retry
 
 
 class LinkNotFound(LookupError):
@@ -16,6 +18,10 @@ class LinkNotFound(LookupError):
 
 class CodeConflict(Exception):
     pass
+
+
+class ConcurrentChange(Exception):
+    """The link kept changing under this request."""
 
 
 def _now() -> str:
@@ -58,8 +64,10 @@ def create_link(data: LinkCreate, base_url: str) -> Link:
     }
     for _ in range(1 if data.code else CODE_ATTEMPTS):
         item["code"] = data.code or short_code()
+        stored = {k: v for k, v in item.items() if v is not None and k not in ("created_at", "updated_at")}
+        change = audit.in_transaction("links.create", f"link:{item['code']}", after=stored)
         try:
-            repository.put_new(item)
+            repository.put_new({**item, "revision": 1}, along=(change,))
             return _to_link(item, base_url)
         except repository.CodeTaken:
             continue
@@ -80,7 +88,7 @@ def list_links(limit: int, cursor: str | None, base_url: str) -> LinkPage:
     return LinkPage(items=[_to_link(item, base_url) for item in items], next_cursor=next_cursor)
 
 
-def update_link(code: str, changes: LinkUpdate, base_url: str) -> Link:
+def update_link(code: str, changes: LinkUpdate, base_url: str, *, action: str = "links.update") -> Link:
     fields = changes.model_dump(exclude_unset=True)
     if "epc_override_eur" in fields:
         fields["epc_override_eur"] = _money(fields["epc_override_eur"])
@@ -91,12 +99,23 @@ def update_link(code: str, changes: LinkUpdate, base_url: str) -> Link:
     for required in ("affiliate_url", "status", "tags"):
         if required in fields and fields[required] is None:
             raise ValueError(f"{required} cannot be null")
-    item = repository.update(code, {**fields, "updated_at": _now()})
-    if item is None:
-        raise LinkNotFound(code)
-    return _to_link(item, base_url)
+    for _ in range(UPDATE_ATTEMPTS):
+        before = repository.get(code, consistent=True)
+        if before is None:
+            raise LinkNotFound(code)
+        changed = {**fields, "updated_at": _now()}
+        after = {k: v for k, v in {**before, **changed}.items() if v is not None}
+        entry = audit.in_transaction(
+            action,
+            f"link:{code}",
+            before={k: before.get(k) for k in fields},
+            after={k: after.get(k) for k in fields},
+        )
+        if repository.update(code, changed, revision=before.get("revision"), along=(entry,)):
+            return _to_link(after, base_url)
+    raise ConcurrentChange(f"link '{code}' changed {UPDATE_ATTEMPTS} times while this change was made")
 
 
 def disable_link(code: str, base_url: str) -> Link:
     """Disabling, not deleting: the code stops redirecting, past clicks stay attributable."""
-    return update_link(code, LinkUpdate(status="disabled"), base_url)
+    return update_link(code, LinkUpdate(status="disabled"), base_url, action="links.disable")

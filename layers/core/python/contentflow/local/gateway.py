@@ -254,7 +254,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         log.info("%s %s %d %.0f ms", self.command, self.path, status, (time.monotonic() - started) * 1000)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str):
+        """`do_<METHOD>` for every method: each reaches the router, as at API Gateway, so one without
+        a route is a 404, never http.server's 501."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("transfer-encoding", "").lower():

@@ -1,32 +1,58 @@
 """The admin API resolver and its gate.
 
 The gate runs before Powertools resolves the route because Powertools validates the request
-before any user middleware: a caller without a key must get 401, never a validation error.
+before any user middleware: a caller without a key must get 401, never a validation error. It
+checks, in order: the key (401), the route's scope from the catalog (403), the body's size (413),
+type (415) and nesting (400). Changes made past the gate are audited as the key's.
 """
 
+import base64
+import binascii
 import json
+import logging
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from contentflow.analytics.reports import BadRange
 from contentflow.config import get_settings
-from contentflow.links.service import CodeConflict, LinkNotFound
+from contentflow.links.service import CodeConflict, ConcurrentChange, LinkNotFound
+from contentflow.observability import current_correlation_id
 from contentflow.resources import ROUTES
+from contentflow.security import audit, headers
+from contentflow.security.inputs import MAX_JSON_DEPTH, too_deep
 from contentflow.security.service import authenticate
-from contentflow.web import flags_api, jobs_api, links_api, reports_api
+from contentflow.web import audit_api, flags_api, jobs_api, keys_api, links_api, metrics_api, reports_api
 from contentflow.web.openapi import openapi_document
 from contentflow.web.responses import error, json_response
 
 ROUTE_SCOPES = {f"{r.method} {r.path}": r.scope for r in ROUTES if not r.public}
+log = logging.getLogger(__name__)
 
-app = APIGatewayHttpResolver(enable_validation=True)
+
+def _cors() -> CORSConfig | None:
+    """Closed unless CORS_ALLOWED_ORIGINS names origins: browsers elsewhere cannot call the API."""
+    origins = [o.strip() for o in get_settings().cors_allowed_origins.split(",") if o.strip()]
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+        max_age=600,
+    )
+
+
+app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
 app.include_router(links_api.router)
 app.include_router(reports_api.router)
 app.include_router(jobs_api.router)
 app.include_router(flags_api.router)
+app.include_router(metrics_api.router)
+app.include_router(keys_api.router)
+app.include_router(audit_api.router)
 
 
 def public_base_url(event: APIGatewayProxyEventV2) -> str:
@@ -58,8 +84,8 @@ def link_not_found(exc: LinkNotFound):
     return error(404, f"no link with code '{exc}'")
 
 
-@app.exception_handler(CodeConflict)
-def code_conflict(exc: CodeConflict):
+@app.exception_handler([CodeConflict, ConcurrentChange])
+def conflict(exc: Exception):
     return error(409, str(exc))
 
 
@@ -74,13 +100,26 @@ def no_route(_: NotFoundError):
 
 
 def handle(event: dict, context) -> dict:
-    """Check the key and the body size, then let Powertools route, validate and serialize."""
+    """Let a request through the gate to Powertools (route, validate, serialize), then add the
+    security headers to whatever the answer is."""
     request = APIGatewayProxyEventV2(event)
+    response = _gate(request)
+    if response is None:
+        correlation = current_correlation_id() or request.request_context.request_id
+        with audit.acting(app.context["principal"].key_id, correlation):
+            response = app.resolve(event, context)
+    response["headers"] = {**(response.get("headers") or {}), **headers.API}
+    return response
+
+
+def _gate(request: APIGatewayProxyEventV2) -> dict | None:
+    """The refusal of a request that must not reach a route, or None to let it through."""
     principal = authenticate(request.headers.get("authorization"))
     if principal is None:
         return _early(error(401, "missing or invalid API key", hint="send Authorization: Bearer <key>"))
     scope = ROUTE_SCOPES.get(request.route_key)
     if scope is not None and not principal.may(scope):
+        log.warning("key %s refused %s: lacks %s", principal.key_id, request.route_key, scope)
         return _early(error(403, f"this key lacks the scope '{scope}'"))
     body = request.body or ""
     size = len(body) * 3 // 4 if request.is_base64_encoded else len(body.encode())
@@ -90,8 +129,15 @@ def handle(event: dict, context) -> dict:
     content_type = request.headers.get("content-type", "application/json")
     if body and not content_type.lower().startswith("application/json"):
         return _early(error(415, "the API accepts JSON only: send Content-Type: application/json"))
+    if body and request.is_base64_encoded:  # API Gateway encodes what it cannot pass as text
+        try:
+            body = base64.b64decode(body).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return _early(error(400, "request body is not valid JSON: it is not UTF-8 text"))
+    if body and too_deep(body):
+        return _early(error(400, f"request body nests deeper than {MAX_JSON_DEPTH} levels"))
     app.append_context(principal=principal)
-    return app.resolve(event, context)
+    return None
 
 
 def _early(response) -> dict:

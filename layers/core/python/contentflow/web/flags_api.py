@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from contentflow import flags
-from contentflow.web.responses import error
+from contentflow.web.responses import answers, error
 
 router = APIGatewayHttpRouter()
 
@@ -14,7 +14,7 @@ def list_flags() -> flags.FlagsView:
     return flags.view()
 
 
-@router.put("/api/flags/<name>")
+@router.put("/api/flags/<name>", responses=answers(errors=(404, 409, 503)))
 def set_flag(name: str, change: flags.FlagChange) -> flags.FlagState:
     """Write a new configuration version with this flag changed (deployed at once on AWS)."""
     return flags.set_flag(name, change.enabled)

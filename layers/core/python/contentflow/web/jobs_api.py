@@ -16,7 +16,7 @@ from contentflow.jobs.models import (
     RunRequest,
     Status,
 )
-from contentflow.web.responses import error, json_response
+from contentflow.web.responses import answers, error, json_response
 
 router = APIGatewayHttpRouter()
 
@@ -34,7 +34,7 @@ def list_runs(
     return service.list_runs(status, kind, limit, cursor)
 
 
-@router.post("/api/jobs/<kind>/run", responses={202: {"description": "the job is on its queue"}})
+@router.post("/api/jobs/<kind>/run", responses=answers(202, "the job is on its queue", errors=(404,)))
 def run_job(kind: str, request: Annotated[RunRequest | None, Body()] = None) -> Response[JobStarted]:
     """Put a job on its kind's queue now (the body is optional)."""
     request = request or RunRequest()
@@ -48,7 +48,7 @@ def dead_letters() -> DeadLetters:
     return service.dead_letters()
 
 
-@router.post("/api/dlq/<queue>/requeue")
+@router.post("/api/dlq/<queue>/requeue", responses=answers(errors=(404,)))
 def requeue(queue: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Requeued:
     """Move up to `limit` messages of the queue's DLQ back to the queue."""
     return service.requeue(queue, limit)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from contentflow.links import service
 from contentflow.links.models import Link, LinkCreate, LinkPage, LinkUpdate
-from contentflow.web.responses import json_response
+from contentflow.web.responses import answers, json_response
 
 router = APIGatewayHttpRouter()
 
@@ -19,7 +19,7 @@ def base_url() -> str:
     return public_base_url(router.current_event)
 
 
-@router.post("/api/links", responses={201: {"description": "the link and its short URL"}})
+@router.post("/api/links", responses=answers(201, "the link and its short URL", errors=(409,)))
 def create_link(link: LinkCreate) -> Response[Link]:
     return json_response(201, service.create_link(link, base_url()).model_dump(mode="json"))
 
@@ -34,16 +34,16 @@ def list_links(
     return service.list_links(limit, cursor, base_url())
 
 
-@router.get("/api/links/<code>")
+@router.get("/api/links/<code>", responses=answers(errors=(404,)))
 def get_link(code: str) -> Link:
     return service.get_link(code, base_url())
 
 
-@router.patch("/api/links/<code>")
+@router.patch("/api/links/<code>", responses=answers(errors=(404, 409)))
 def update_link(code: str, changes: LinkUpdate) -> Link:
     return service.update_link(code, changes, base_url())
 
 
-@router.delete("/api/links/<code>")
+@router.delete("/api/links/<code>", responses=answers(errors=(404, 409)))
 def disable_link(code: str) -> Link:
     return service.disable_link(code, base_url())

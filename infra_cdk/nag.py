@@ -1,0 +1,90 @@
+"""cdk-nag's AwsSolutions checks, and every finding ContentFlow accepts, each with its reason.
+
+`cdk synth` (infra_cdk/app.py) refuses a template with a finding not acknowledged here, and so do
+the infra tests. An acknowledgement names the exact finding on the exact construct, so a new
+wildcard or a new public resource is never waved through by an old reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct, IConstruct
+
+from contentflow.resources import FUNCTIONS, SECRETS
+from infra_cdk.stages import Stage
+
+
+def add_checks(app: cdk.App) -> None:
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+def acknowledge(construct: IConstruct, finding: str, reason: str) -> None:
+    cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions-{finding}", reason=reason))
+
+
+def accept_findings(
+    stack: cdk.Stack,
+    *,
+    stage: Stage,
+    data: Construct,
+    tables: Mapping[str, Construct],
+    http_api: Construct,
+    functions: Mapping[str, lambda_.Function],
+    queues: Mapping[str, sqs.IQueue],
+    secrets: Mapping[str, Construct],
+    flags: Construct,
+) -> None:
+    def ref(construct: Construct) -> str:
+        """How cdk-nag names a resource's attribute in a finding: its logical id."""
+        return stack.get_logical_id(construct.node.default_child)
+
+    if not stage.point_in_time_recovery:
+        acknowledge(data, "DDB3", f"{stage.name} data is disposable; staging and prod keep PITR on.")
+    acknowledge(
+        http_api,
+        "APIG4",
+        "Authorization is in the functions, the same code on AWS and locally: the admin API checks "
+        "hashed, scoped API keys before any route runs; the redirect is public by design and the "
+        "conversion postback is authenticated by its HMAC signature.",
+    )
+    for spec in FUNCTIONS.values():
+        role = functions[spec.name].role
+        acknowledge(
+            role,
+            "IAM5[Resource::*]",
+            "X-Ray's PutTraceSegments/PutTelemetryRecords and DynamoDB's ListStreams (stream event "
+            "source) accept no resource but *.",
+        )
+        for table in {*spec.reads, *spec.writes}:
+            acknowledge(
+                role,
+                f"IAM5[Resource::<{ref(tables[table])}.Arn>/index/*]",
+                f"Queries of {table}'s own secondary indexes (the CDK grant names them with /index/*).",
+            )
+    acknowledge(
+        functions["api"].role,
+        f"IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/"
+        f"<{ref(flags.application)}>/environment/<{ref(flags.environment)}>/configuration/*]",
+        "AppConfig's data plane authorizes the flags' own environment; the configuration part is "
+        "whichever profile of that environment the SDK opens.",
+    )
+    acknowledge(
+        queues["click_stream_failures"],
+        "SQS3",
+        "It is itself the last resort: the clicks stream mapping sends batches that ran out of "
+        "retries here, kept 14 days for an operator.",
+    )
+    for spec in SECRETS.values():
+        acknowledge(
+            secrets[spec.name],
+            "SMG4",
+            "Rotated by hand (docs/SECURITY.md): affiliates must switch to a new postback key at the "
+            "same moment, and a new salt only resets one day's unique-visitor counts."
+            if spec.generated
+            else "Platform credentials are issued and rotated by the platform; an operator puts them.",
+        )

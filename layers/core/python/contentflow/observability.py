@@ -1,0 +1,161 @@
+"""What every function shares for logs and metrics.
+
+- One JSON logger (Powertools, service `contentflow`); every line carries the `correlation_id` of
+  the request or job it belongs to, and `job_id`, `run_id`, `post_id` where they exist.
+- The correlation id comes from the caller's `X-Request-Id` when it is a sane token, else a new
+  one; it is returned in the response's `X-Request-Id` and travels with every SQS message sent
+  while it is bound, so a job's logs name the request that started it.
+- EMF metrics (namespace `ContentFlow`, dimensions `service` and `stage`, plus each metric's own),
+  declared once in `METRICS`: the code that emits them and the CloudWatch dashboard read it.
+
+The redirect imports this module: standard library and Powertools Logger/Metrics only — no Tracer,
+no pydantic (see tests/unit/test_redirect_imports.py).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import wraps
+from typing import Any, NamedTuple
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from contentflow.defaults import setting
+from contentflow.ids import ulid
+
+SERVICE = "contentflow"
+NAMESPACE = "ContentFlow"
+REQUEST_ID_HEADER = "X-Request-Id"
+CORRELATION_ATTRIBUTE = "correlation_id"  # the SQS message attribute that carries it
+# Bounded and plain: whatever a caller sends ends up in every log line of the request.
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_current: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+Handler = Callable[[dict, Any], Any]
+
+
+class Metric(NamedTuple):
+    """An EMF metric: its unit and the dimensions it carries besides `service` and `stage`."""
+
+    name: str
+    unit: MetricUnit
+    description: str
+    dimensions: tuple[str, ...] = ()
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("Redirects", MetricUnit.Count, "Requests to a short link, whatever the answer."),
+        Metric("HumanClicks", MetricUnit.Count, "Redirects of people (302 with a click item)."),
+        Metric("BotClicks", MetricUnit.Count, "Redirects of bots and link-preview fetchers."),
+        Metric("ClicksBuffered", MetricUnit.Count, "Click writes that failed and went to the SQS buffer."),
+        Metric("ClicksLogged", MetricUnit.Count, "Clicks neither stored nor buffered: kept in a log line."),
+        Metric("RevenueEstimatedEur", MetricUnit.NoUnit, "EPC estimates of human clicks added to stats."),
+        Metric("RevenueRealEur", MetricUnit.NoUnit, "Real conversion amounts added to stats."),
+        Metric("JobRuns", MetricUnit.Count, "Job runs ended, by kind and status.", ("kind", "status")),
+        Metric("JobDuration", MetricUnit.Milliseconds, "Time from a run's start to its end.", ("kind",)),
+        Metric(
+            "OutsideCalls",
+            MetricUnit.Count,
+            "Calls to outside APIs by platform and outcome (ok, transient, permanent, deferred, error).",
+            ("platform", "outcome"),
+        ),
+        Metric(
+            "RateLimitDeferrals", MetricUnit.Count, "Jobs deferred by a platform's bucket.", ("platform",)
+        ),
+        Metric("PostsPublished", MetricUnit.Count, "Posts published on a platform.", ("platform",)),
+    )
+}
+
+logger = Logger(service=SERVICE)
+# Powertools shares one metric set between instances; functions flush it with `@metrics.log_metrics`.
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+metrics.set_default_dimensions(stage=str(setting("STAGE")))
+
+
+def count(name: str, value: float = 1) -> None:
+    """Add to a metric of the invocation's metric set (flushed once, when the handler returns)."""
+    metrics.add_metric(name=name, unit=METRICS[name].unit, value=value)
+
+
+def emit(name: str, value: float = 1, **dimensions: str) -> None:
+    """One metric with its own dimensions, written at once as its own EMF line (jobs: rare events)."""
+    spec = METRICS[name]
+    if set(dimensions) != set(spec.dimensions):
+        raise ValueError(f"{name} takes the dimensions {spec.dimensions}, got {tuple(dimensions)}")
+    base = {"service": SERVICE, "stage": str(setting("STAGE"))}
+    with single_metric(
+        name=name, unit=spec.unit, value=value, namespace=NAMESPACE, default_dimensions=base
+    ) as metric:
+        for key in spec.dimensions:
+            metric.add_dimension(name=key, value=str(dimensions[key]))
+
+
+def valid_correlation_id(value: object) -> str | None:
+    return value if isinstance(value, str) and _CORRELATION_ID.match(value) else None
+
+
+def correlation_id(event: dict) -> str:
+    """The request's X-Request-Id if it is a sane token (API Gateway lowercases header names),
+    else a new id: raw caller input is never logged unbounded."""
+    return valid_correlation_id((event.get("headers") or {}).get("x-request-id")) or ulid()
+
+
+def current_correlation_id() -> str | None:
+    return _current.get()
+
+
+@contextmanager
+def bound(correlation: str, **keys: Any) -> Iterator[None]:
+    """Within: log lines carry `correlation` and `keys` (a None value drops a key), and SQS messages
+    sent carry `correlation`. The log keys are thread-safe ones, because the local runtime serves
+    requests on threads; Powertools' `clear_state` forgets them at the next invocation."""
+    previous = _current.get()
+    token = _current.set(correlation)
+    logger.thread_safe_append_keys(correlation_id=correlation, **keys)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+        if previous:
+            logger.thread_safe_append_keys(correlation_id=previous)
+        else:
+            logger.thread_safe_remove_keys(["correlation_id"])
+
+
+def append_keys(**keys: Any) -> None:
+    """More keys for the log lines of this request or run (run_id, post_id…)."""
+    logger.thread_safe_append_keys(**keys)
+
+
+def correlated(*, access_log: bool = False) -> Callable[[Handler], Handler]:
+    """For HTTP functions: bind the request's correlation id and return it as `X-Request-Id`;
+    with `access_log`, one line per request (route, status, duration). The redirect goes without:
+    API Gateway's metrics count it, and a line per click would cost more than the click."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        def wrapper(event: dict, context: Any) -> Any:
+            started = time.perf_counter()
+            correlation = correlation_id(event)
+            with bound(correlation):
+                response = handler(event, context)
+                status = response.get("statusCode") if isinstance(response, dict) else None
+                if access_log:
+                    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+                    route = event.get("routeKey")
+                    logger.info(
+                        "request", extra={"route": route, "status": status, "duration_ms": duration_ms}
+                    )
+            if isinstance(response, dict):
+                response["headers"] = {**(response.get("headers") or {}), REQUEST_ID_HEADER: correlation}
+            return response
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,62 @@
+"""Calling the admin API function as API Gateway does, with any key and headers, for the security tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+from contentflow.resources import ROUTES, Route
+from tests.conftest import FakeContext, http_event, load_function
+
+API_ROUTES = [r for r in ROUTES if r.function == "api"]
+MUTATIONS = [r for r in API_ROUTES if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+# A value for every path parameter of the catalog's routes; a route with a new one fails loudly here.
+PATH_SAMPLES = {"code": "sample-1", "kind": "heartbeat", "queue": "job_heartbeat", "name": "autopilot"}
+PATH_SAMPLES["key_id"] = "0123456789ab"
+BODIES = {
+    "POST /api/links": {"affiliate_url": "https://shop.example.com/p/1"},
+    "PATCH /api/links/{code}": {"tags": ["spring"]},
+    "PUT /api/flags/{name}": {"enabled": True},
+    "POST /api/keys": {"name": "made-by-test", "scopes": ["keys:admin"]},  # what its caller holds
+}
+
+
+def route_key(route: Route) -> str:
+    return f"{route.method} {route.path}"
+
+
+def concrete(route: Route, **values: str) -> tuple[str, dict[str, str]]:
+    """The route's path with its parameters filled in, and the parameters."""
+    params = {name: values.get(name, PATH_SAMPLES[name]) for name in re.findall(r"\{(\w+)\}", route.path)}
+    return route.path.format(**params), params
+
+
+def call(route: Route, key: str | None, *, headers: dict | None = None, **values: str):
+    """(status, headers, decoded body) of the route called with `key` and its sample body."""
+    path, params = concrete(route, **values)
+    headers = {**({"authorization": f"Bearer {key}"} if key else {}), **(headers or {})}
+    event = http_event(
+        route.method,
+        path,
+        route.path,
+        body=BODIES.get(route_key(route)),
+        headers=headers,
+        path_parameters=params or None,
+    )
+    response = load_function("api")(event, FakeContext())
+    answer_headers = response.get("headers") or {}
+    body = response.get("body")
+    if body and answer_headers.get("Content-Type", "").startswith("application/json"):
+        body = json.loads(body)
+    return response["statusCode"], answer_headers, body
+
+
+def key_with(*scopes: str, expired: bool = False, revoked: bool = False, name: str = "test") -> str:
+    from contentflow.security.service import create_key, revoke_key
+
+    expires_at = datetime.now(UTC) - timedelta(seconds=1) if expired else None
+    raw, key = create_key(name, scopes, expires_at=expires_at)
+    if revoked:
+        revoke_key(key.key_id)
+    return raw
