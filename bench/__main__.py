@@ -2,11 +2,11 @@
 
 import sys
 
-from bench import click_path
+from bench import click_path, metrics_pull
 
 
 def main() -> int:
-    rows = click_path.run()
+    rows = click_path.run() + metrics_pull.run()
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'measured':<34}  {'target':<8}  met")
     for figure, measured, target, met in rows:

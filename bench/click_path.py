@@ -32,20 +32,21 @@ class Context:
         return 5000
 
 
-def start_embedded_aws() -> object:
-    """A moto server on loopback with the catalog provisioned; returns it (stop() when done)."""
+def start_embedded_aws(stage: str = "bench") -> object:
+    """A moto server on loopback with the catalog provisioned for `stage`; returns it (stop() when
+    done). Code that reads the validated settings needs a stage they accept (`test`)."""
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from contentflow.local.embedded import embedded_aws
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",
         AWS_DEFAULT_REGION="eu-west-1",
-        STAGE="bench",
+        STAGE=stage,
     )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = embedded_aws()
     server.start()
     host, port = server.get_host_and_port()
     os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"

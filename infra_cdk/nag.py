@@ -66,13 +66,15 @@ def accept_findings(
                 f"IAM5[Resource::<{ref(tables[table])}.Arn>/index/*]",
                 f"Queries of {table}'s own secondary indexes (the CDK grant names them with /index/*).",
             )
-    acknowledge(
-        functions["api"].role,
-        f"IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/"
-        f"<{ref(flags.application)}>/environment/<{ref(flags.environment)}>/configuration/*]",
-        "AppConfig's data plane authorizes the flags' own environment; the configuration part is "
-        "whichever profile of that environment the SDK opens.",
-    )
+    for spec in FUNCTIONS.values():
+        if spec.flags:
+            acknowledge(
+                functions[spec.name].role,
+                f"IAM5[Resource::arn:<AWS::Partition>:appconfig:<AWS::Region>:<AWS::AccountId>:application/"
+                f"<{ref(flags.application)}>/environment/<{ref(flags.environment)}>/configuration/*]",
+                "AppConfig's data plane authorizes the flags' own environment; the configuration part is "
+                "whichever profile of that environment the SDK opens.",
+            )
     acknowledge(
         queues["click_stream_failures"],
         "SQS3",

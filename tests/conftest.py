@@ -38,11 +38,11 @@ for variable in (
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """One embedded moto server for the session (moto's in-process mock cannot serve DynamoDB Streams)."""
-    from moto.server import ThreadedMotoServer
+    from contentflow.local.embedded import embedded_aws
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access line per AWS call otherwise
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = embedded_aws()
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"

@@ -62,6 +62,10 @@ def test_deps_layer_requirements_come_from_pyproject():
         "httpx",
         "idna",
         "prometheus-client",
+        "google-api-python-client",
+        "praw",
+        "prawcore",
+        "tzdata",
     ]
 
 

@@ -3,6 +3,8 @@ import json
 import pytest
 
 from tests.conftest import BROWSER, FakeContext, http_event, load_function
+from tests.fakes import PLATFORMS, fake_for
+from tests.integration.metrics_support import Pull
 
 
 @pytest.fixture
@@ -157,3 +159,19 @@ def postback(aws):
         return response["statusCode"], json.loads(response["body"])
 
     return send
+
+
+@pytest.fixture
+def fakes(monkeypatch):
+    """One fake API per platform, knowing nothing yet; the connectors are given their transports."""
+    made = {platform: fake_for(platform)() for platform in PLATFORMS}
+    transports = {platform: fake.transport() for platform, fake in made.items()}
+    from contentflow.platforms import pull
+
+    monkeypatch.setattr(pull, "transports", transports)
+    return made
+
+
+@pytest.fixture
+def metrics(aws, capsys, fakes):
+    return Pull(aws, capsys, fakes)

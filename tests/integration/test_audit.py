@@ -24,6 +24,7 @@ EXPECTED = {
     "PUT /api/flags/{name}": ("flags.set", "flag:autopilot"),
     "POST /api/keys": ("keys.create", None),
     "DELETE /api/keys/{key_id}": ("keys.revoke", None),
+    "POST /api/posts/import": ("posts.import", None),
 }
 
 
@@ -51,9 +52,12 @@ def test_every_mutation_leaves_exactly_one_entry(aws, make_link, route):
     (entry,) = new
     action, target = EXPECTED[route_key(route)]
     if target is None:
-        target = {"links.create": f"link:{body.get('code')}", "keys.create": f"key:{body.get('key_id')}"}.get(
-            action, f"key:{victim[3:15]}"
-        )
+        made = {
+            "links.create": f"link:{body.get('code')}",
+            "keys.create": f"key:{body.get('key_id')}",
+            "posts.import": f"post:{(body.get('items') or [{}])[0].get('post_id')}",
+        }
+        target = made.get(action, f"key:{victim[3:15]}")
     assert (entry["action"], entry["target"]) == (action, target)
     assert entry["actor"] == admin[3:15]
     assert entry["correlation_id"] == "req-audit-1"

@@ -25,7 +25,12 @@ def test_enqueue_dlq_and_requeue(aws, capsys):
     assert main(["jobs", "run", "watchdog", "--enqueue", "--payload", '{"why": "now"}']) == 0
     assert output(capsys)["kind"] == "watchdog"
     assert main(["jobs", "dlq"]) == 0
-    assert {q["queue"] for q in output(capsys)["queues"]} == {"click_buffer", "job_watchdog", "job_heartbeat"}
+    assert {q["queue"] for q in output(capsys)["queues"]} == {
+        "click_buffer",
+        "job_watchdog",
+        "job_heartbeat",
+        "job_metrics_pull",
+    }
     assert main(["jobs", "requeue", "job_watchdog"]) == 0
     assert output(capsys) == {"queue": "job_watchdog", "moved": 0}
 

@@ -72,6 +72,12 @@ def test_a_batch_adds_clicks_uniques_bots_and_revenue(
         "revenue_real_eur": 0.0,
         "revenue_eur": 1.7,
         "epc_eur": 0.425,
+        # no post numbers yet: nothing seen, no CTR
+        "views": 0,
+        "impressions": 0,
+        "impressions_estimated": 0,
+        "ctr": None,
+        "metrics_source": "none",
     }
     assert (rows["youtube"]["clicks"], rows["youtube"]["revenue_eur"]) == (1, 0.5)
     assert report["totals"]["clicks"] == 5 and report["totals"]["revenue_eur"] == 2.2

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     rl_pinterest_pmin: float = Field(DEFAULTS["RL_PINTEREST_PMIN"], gt=0)
     rl_instagram_pmin: float = Field(DEFAULTS["RL_INSTAGRAM_PMIN"], gt=0)
     rl_tiktok_pmin: float = Field(DEFAULTS["RL_TIKTOK_PMIN"], gt=0)
+    metrics_lookback_days: int = Field(DEFAULTS["METRICS_LOOKBACK_DAYS"], ge=1, le=90)
+    youtube_daily_quota: int = Field(DEFAULTS["YOUTUBE_DAILY_QUOTA"], ge=1)
+    prior_ctr_instagram: float = Field(DEFAULTS["PRIOR_CTR_INSTAGRAM"], gt=0, le=1)
+    prior_ctr_tiktok: float = Field(DEFAULTS["PRIOR_CTR_TIKTOK"], gt=0, le=1)
     flags_source: Literal["auto", "appconfig", "hosted"] = DEFAULTS["FLAGS_SOURCE"]
     flags_max_age_s: int = Field(DEFAULTS["FLAGS_MAX_AGE_S"], ge=0)
     feature_autopilot: bool = DEFAULTS["FEATURE_AUTOPILOT"]

@@ -201,6 +201,12 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table("stats", pk=Key("pk"), sk=Key("sk")),
+        # Posts on the platforms (contentflow.posts); by platform, newest publication first.
+        Table(
+            "posts",
+            pk=Key("post_id"),
+            indexes=(Index("by_platform", pk=Key("platform"), sk=Key("published_sort")),),
+        ),
         # Checkpoints, locks, rate-limit buckets, agent state: small items keyed by purpose.
         Table("state", pk=Key("pk"), sk=Key("sk"), ttl_attribute="expires_at"),
         # First click of a session on a link in a day: `day#code#session` → the claiming event.
@@ -247,6 +253,13 @@ QUEUES: dict[str, Queue] = {
             batch_size=1,
         ),
         Queue(
+            "job_metrics_pull",
+            consumer="job_metrics_pull",
+            max_receive_count=3,
+            visibility_timeout_s=1800,
+            batch_size=5,
+        ),
+        Queue(
             "job_heartbeat",
             consumer="job_heartbeat",
             max_receive_count=3,
@@ -265,6 +278,9 @@ SCHEDULES: tuple[Schedule, ...] = (
         "watchdog", "rate(10 minutes)", "Fails runs stuck in running and sends their messages to the DLQ."
     ),
     Schedule("heartbeat", "rate(5 minutes)", "Proves that schedules, queues and workers work, end to end."),
+    Schedule(
+        "metrics_pull", "rate(30 minutes)", "Pulls recent posts' statistics from the platforms, in batches."
+    ),
 )
 
 FLAGS: dict[str, Flag] = {
@@ -308,7 +324,10 @@ SECRETS: dict[str, Secret] = {
         ),
     )
 }
-NOT_CONFIGURED = "{}"  # the value of a secret an operator has not put yet
+NOT_CONFIGURED = "{}"
+PLATFORM_SECRETS = tuple(
+    name for name, secret in SECRETS.items() if not secret.generated
+)  # the value of a secret an operator has not put yet
 
 FUNCTIONS: dict[str, Function] = {
     f.name: f
@@ -348,7 +367,7 @@ FUNCTIONS: dict[str, Function] = {
             "api",
             "Admin API: links, reports, jobs, flags, keys, audit, OpenAPI document, Prometheus exporter.",
             reads=("stats", "runs", "state", "audit"),
-            writes=("links", "api_keys"),
+            writes=("links", "api_keys", "posts"),
             appends=("audit",),  # append-only: no function can change or delete the audit log
             sends=JOB_QUEUES,  # run a job now
             redrives=DEAD_LETTER_QUEUES,
@@ -362,6 +381,15 @@ FUNCTIONS: dict[str, Function] = {
             redrives=JOB_QUEUES,
         ),
         job_worker("heartbeat", "Records that the job runtime is alive.", timeout_s=30),
+        job_worker(
+            "metrics_pull",
+            "Plans statistics pulls per platform and runs each batch; estimates where there are no numbers.",
+            timeout_s=300,
+            memory_mb=512,
+            writes=("posts",),
+            secrets=PLATFORM_SECRETS,
+            flags="read",
+        ),
     )
 }
 
@@ -377,6 +405,10 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/links/{code}", "api", "links:write"),
     Route("GET", "/api/reports/revenue", "api", "reports:read"),
     Route("GET", "/api/reports/links", "api", "reports:read"),
+    Route("POST", "/api/posts/import", "api", "posts:write"),
+    Route("GET", "/api/posts", "api", "posts:read"),
+    Route("GET", "/api/posts/{post_id}", "api", "posts:read"),
+    Route("GET", "/api/platforms", "api", "posts:read"),
     Route("GET", "/api/runs", "api", "jobs:read"),
     Route("POST", "/api/jobs/{kind}/run", "api", "jobs:admin"),
     Route("GET", "/api/dlq", "api", "jobs:read"),

@@ -29,6 +29,11 @@ from contentflow.jobs import repository as jobs
 from contentflow.jobs.models import STATUSES
 from contentflow.links import repository as links
 from contentflow.platforms import PLATFORMS
+from contentflow.platforms import repository as platforms
+from contentflow.platforms.models import SOURCES
+from contentflow.platforms.pull import CALL_OUTCOMES
+from contentflow.platforms.quota import quota_day
+from contentflow.platforms.registry import CAPABILITIES, CONNECTED
 from contentflow.resources import DEAD_LETTER_QUEUES, QUEUES, job_kinds
 
 RUN_ENDS = tuple(s for s in STATUSES if s != "running")  # a run is counted when it ends
@@ -45,6 +50,7 @@ class ContentFlowCollector(Collector):
         yield from _clicks_and_revenue(totals)
         yield _jobs(totals)
         yield _posts(totals)
+        yield from _platform_numbers(totals)
         yield from _queues()
         yield _links()
 
@@ -107,6 +113,57 @@ def _posts(totals: dict[str, dict[str, Decimal]]) -> Metric:
     published |= {p: float(c.get("published", 0)) for p, c in _rows(totals, "posts#")}
     for platform, value in published.items():
         family.add_metric([platform], value)
+    return family
+
+
+def _platform_numbers(totals: dict[str, dict[str, Decimal]]) -> Iterator[Metric]:
+    """Views of posts by source (`api`, `estimated`: never mixed up), calls to the platforms by
+    outcome, and each platform's quota units spent in its current quota day."""
+    yield _two_label_counter(
+        totals,
+        "post_views#",
+        "views",
+        CounterMetricFamily(
+            "cf_post_views",
+            "Views of posts gained, from the platforms' APIs or estimated.",
+            labels=["platform", "source"],
+        ),
+        [(p, source) for p in CONNECTED for source in SOURCES],
+    )
+    yield _two_label_counter(
+        totals,
+        "api_calls#",
+        "calls",
+        CounterMetricFamily(
+            "cf_platform_api_calls",
+            "Calls to the platforms' APIs, by outcome.",
+            labels=["platform", "outcome"],
+        ),
+        [(p, outcome) for p in CONNECTED for outcome in CALL_OUTCOMES],
+    )
+    used = GaugeMetricFamily(
+        "cf_platform_quota_used",
+        "Quota units spent in the platform's current quota day.",
+        labels=["platform"],
+    )
+    now = datetime.now(UTC)
+    for platform in CONNECTED:
+        day = quota_day(CAPABILITIES[platform].quota_zone, now)
+        used.add_metric([platform], platforms.quota_used(platform, day))
+    yield used
+
+
+def _two_label_counter(
+    totals, prefix: str, attribute: str, family: CounterMetricFamily, known: list
+) -> Metric:
+    """`total` rows `<prefix><label 1>#<label 2>` rendered from their `attribute`, every known
+    label pair at zero until it has a row."""
+    values = dict.fromkeys(known, 0.0)
+    for key, counters in _rows(totals, prefix):
+        first, _, second = key.partition("#")
+        values[(first, second)] = float(counters.get(attribute, 0))
+    for labels, value in values.items():
+        family.add_metric(list(labels), value)
     return family
 
 

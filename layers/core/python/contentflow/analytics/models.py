@@ -1,6 +1,7 @@
 """Report shapes returned by the admin API."""
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +16,28 @@ class Totals(BaseModel):
     epc_eur: float = Field(description="revenue per human click")
 
 
-class RevenueRow(Totals):
+class Reach(BaseModel):
+    """What the platforms counted for the posts (see contentflow.posts): gained in the period."""
+
+    views: int
+    impressions: int = Field(description="impressions reported or estimated")
+    impressions_estimated: int = Field(
+        description="the part of impressions estimated from human clicks and a prior CTR (no real numbers)"
+    )
+    ctr: float | None = Field(
+        description="human clicks ÷ impressions (÷ views where a platform reports no impressions); "
+        "null without either"
+    )
+    metrics_source: Literal["api", "estimated", "mixed", "none"] = Field(
+        description="where the numbers come from: the platforms' APIs, estimates, both, or nowhere"
+    )
+
+
+class RevenueTotals(Totals, Reach):
+    pass
+
+
+class RevenueRow(RevenueTotals):
     day: date
     platform: str
 
@@ -26,7 +48,7 @@ class RevenueReport(BaseModel):
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
     rows: list[RevenueRow]
-    totals: Totals
+    totals: RevenueTotals
 
 
 class LinkRow(Totals):

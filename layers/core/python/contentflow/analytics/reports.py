@@ -10,7 +10,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from contentflow.analytics import repository
-from contentflow.analytics.models import LinkRow, LinksReport, RevenueReport, RevenueRow, Totals
+from contentflow.analytics.models import LinkRow, LinksReport, RevenueReport, RevenueRow, RevenueTotals
 from contentflow.analytics.repository import COUNTERS
 
 SORTS = ("revenue", "clicks", "unique_clicks")
@@ -52,15 +52,57 @@ def _totals(counts: dict) -> dict:
 
 
 def revenue_report(start: date, end: date, max_days: int) -> RevenueReport:
-    """Clicks, revenue and effective EPC per day and platform, with totals, for [start, end]."""
-    rows = [row for day in _days(start, end, max_days) for row in repository.day_rows(day)]
-    per_day_platform = _summed(rows, lambda row: (row["day"], row["platform"]))
+    """Clicks, revenue, effective EPC, views, impressions and CTR per day and platform, with totals."""
+    days = _days(start, end, max_days)
+    rows = [row for day in days for row in repository.day_rows(day)]
+    reach_rows = [row for day in days for row in repository.metric_rows(day)]
+    clicks = _summed(rows, lambda row: (row["day"], row["platform"]))
+    reach = _reach_summed(reach_rows, lambda row: (row["day"], row["platform"]))
+    no_clicks = dict.fromkeys(COUNTERS, Decimal(0))
     return RevenueReport(
         from_=start,
         to=end,
-        rows=[RevenueRow(day=d, platform=p, **_totals(c)) for (d, p), c in sorted(per_day_platform.items())],
-        totals=Totals(**_totals(_summed(rows, lambda row: "all")["all"])),
+        rows=[
+            RevenueRow(day=d, platform=p, **_with_reach(clicks.get((d, p), no_clicks), reach.get((d, p))))
+            for d, p in sorted(set(clicks) | set(reach))
+        ],
+        totals=RevenueTotals(
+            **_with_reach(
+                _summed(rows, lambda row: "all").get("all", no_clicks),
+                _reach_summed(reach_rows, lambda row: "all").get("all"),
+            )
+        ),
     )
+
+
+def _reach_summed(rows: Iterable[dict], key) -> dict:
+    sums: dict = defaultdict(
+        lambda: {"views": 0, "impressions": 0, "impressions_estimated": 0, "sources": set()}
+    )
+    for row in rows:
+        counts = sums[key(row)]
+        counts["views"] += row.get("views", 0)
+        counts["impressions"] += row.get("impressions", 0)
+        if row["source"] == "estimated":
+            counts["impressions_estimated"] += row.get("impressions", 0)
+        counts["sources"].add(row["source"])
+    return sums
+
+
+def _with_reach(clicks: dict, reach: dict | None) -> dict:
+    """The click totals and the reach beside them; CTR is human clicks over impressions, or over
+    views for platforms that report no impressions (YouTube)."""
+    reach = reach or {"views": 0, "impressions": 0, "impressions_estimated": 0, "sources": set()}
+    shown = reach["impressions"] or reach["views"]
+    sources = reach["sources"]
+    return {
+        **_totals(clicks),
+        "views": reach["views"],
+        "impressions": reach["impressions"],
+        "impressions_estimated": reach["impressions_estimated"],
+        "ctr": round(float(clicks["clicks"]) / shown, 6) if shown > 0 else None,
+        "metrics_source": "mixed" if len(sources) > 1 else next(iter(sources), "none"),
+    }
 
 
 def links_report(start: date, end: date, max_days: int, limit: int, sort: str) -> LinksReport:

@@ -5,6 +5,8 @@ pk `total`, sk `platform#<platform>` for the all-time counters the exporter read
 clicks, unique_clicks, bot_clicks, revenue_estimated_eur, revenue_real_eur; the total rows also keep
 revenue_estimated_gross_eur, the estimates before conversions replaced them (never decreases).
 The `total` partition also holds `jobs#<kind>#<status>` (runs) and `posts#<platform>` (published).
+Posts' numbers (contentflow.posts.repository) add `metrics#<platform>#<source>` rows to each day:
+what the platforms' counters gained that day, source `api` or `estimated`.
 """
 
 from decimal import Decimal
@@ -94,23 +96,36 @@ def claim_unique(pk: str, event_id: str, now_s: int) -> str:
     return event_id
 
 
-def day_rows(day: str) -> list[dict]:
-    """Every (code, platform) row of one day, with its counters."""
+def _day_items(day: str, prefix: str) -> list[dict]:
     pages = (
         client("dynamodb")
         .get_paginator("query")
         .paginate(
             TableName=table_name("stats"),
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"day#{day}"}, ":prefix": {"S": "code#"}},
+            ExpressionAttributeValues={":pk": {"S": f"day#{day}"}, ":prefix": {"S": prefix}},
         )
     )
+    return [item for page in pages for item in page["Items"]]
+
+
+def day_rows(day: str) -> list[dict]:
+    """Every (code, platform) row of one day, with its counters."""
     rows = []
-    for page in pages:
-        for item in page["Items"]:
-            _, code, platform = item["sk"]["S"].split("#", 2)
-            counts = {name: Decimal(item[name]["N"]) if name in item else Decimal(0) for name in COUNTERS}
-            rows.append({"day": day, "code": code, "platform": platform, **counts})
+    for item in _day_items(day, "code#"):
+        _, code, platform = item["sk"]["S"].split("#", 2)
+        counts = {name: Decimal(item[name]["N"]) if name in item else Decimal(0) for name in COUNTERS}
+        rows.append({"day": day, "code": code, "platform": platform, **counts})
+    return rows
+
+
+def metric_rows(day: str) -> list[dict]:
+    """Every (platform, source) row of the posts' numbers gained on one day."""
+    rows = []
+    for item in _day_items(day, "metrics#"):
+        _, platform, source = item["sk"]["S"].split("#", 2)
+        counts = {name: int(value["N"]) for name, value in item.items() if "N" in value}
+        rows.append({"day": day, "platform": platform, "source": source, **counts})
     return rows
 
 

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 
 from contentflow.aws import reset_clients
+from contentflow.local.embedded import embedded_aws
 from contentflow.local.gateway import Gateway
 from contentflow.local.lambdas import Lambdas
 from contentflow.local.queues import QueuePoller
@@ -52,13 +53,11 @@ class LocalRuntime:
     """Embedded AWS, gateway and stream pollers: `start()`, `serve()`, `stop()`; tests use it too."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, *, stream_window_s: float = 1.0) -> None:
-        from moto.server import ThreadedMotoServer
-
         self.host = host
         self.lambdas = Lambdas()
         self.gateway = Gateway(host, port, self.lambdas)  # binds now: a taken port fails first
         self.port = self.gateway.server_address[1]
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto = embedded_aws()
         self.pollers = [
             StreamPoller(table, self.lambdas.invoke, max_window_s=stream_window_s, release=_forget_iterator)
             for table in TABLES.values()

@@ -15,6 +15,8 @@ SCOPES: dict[str, str] = {
     "links:read": "read links",
     "links:write": "create, change and disable links",
     "reports:read": "read revenue and link reports",
+    "posts:read": "read posts, their statistics and the platforms' state",
+    "posts:write": "import posts",
     "jobs:read": "read the runs journal and the dead-letter queues",
     "jobs:admin": "start jobs and requeue dead letters",
     "flags:read": "read the feature flags",

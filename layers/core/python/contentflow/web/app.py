@@ -20,11 +20,21 @@ from contentflow.analytics.reports import BadRange
 from contentflow.config import get_settings
 from contentflow.links.service import CodeConflict, ConcurrentChange, LinkNotFound
 from contentflow.observability import current_correlation_id
+from contentflow.posts.service import BadEntries, PostNotFound
 from contentflow.resources import ROUTES
 from contentflow.security import audit, headers
 from contentflow.security.inputs import MAX_JSON_DEPTH, too_deep
 from contentflow.security.service import authenticate
-from contentflow.web import audit_api, flags_api, jobs_api, keys_api, links_api, metrics_api, reports_api
+from contentflow.web import (
+    audit_api,
+    flags_api,
+    jobs_api,
+    keys_api,
+    links_api,
+    metrics_api,
+    posts_api,
+    reports_api,
+)
 from contentflow.web.openapi import openapi_document
 from contentflow.web.responses import error, json_response
 
@@ -53,6 +63,7 @@ app.include_router(flags_api.router)
 app.include_router(metrics_api.router)
 app.include_router(keys_api.router)
 app.include_router(audit_api.router)
+app.include_router(posts_api.router)
 
 
 def public_base_url(event: APIGatewayProxyEventV2) -> str:
@@ -82,6 +93,16 @@ def invalid_request(exc: RequestValidationError):
 @app.exception_handler(LinkNotFound)
 def link_not_found(exc: LinkNotFound):
     return error(404, f"no link with code '{exc}'")
+
+
+@app.exception_handler(PostNotFound)
+def post_not_found(exc: PostNotFound):
+    return error(404, f"no post with id '{exc}'")
+
+
+@app.exception_handler(BadEntries)
+def bad_entries(exc: BadEntries):
+    return error(422, f"invalid request: {exc}", details=exc.details)
 
 
 @app.exception_handler([CodeConflict, ConcurrentChange])

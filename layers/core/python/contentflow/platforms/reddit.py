@@ -1,0 +1,204 @@
+"""Reddit: score, comments and upvote ratio of up to 100 submissions in one `GET /api/info` call.
+
+PRAW, read-only (an app's client id and secret, no user): prawcore fetches the application-only
+OAuth token itself (a POST to /api/v1/access_token, not a statistics call). The connector reads
+/api/info's JSON through `Reddit.request` rather than the `info()` generator: PRAW's objects fetch
+again on a missing attribute, which would be a second call, and the raw Listing can be checked.
+
+prawcore 4.0.0 waits politely: `RateLimiter.delay()` sleeps until its `x-ratelimit-*` headers allow
+the next request, and `Session` retries 5xx answers and network errors after sleeping
+(`FiniteRetryStrategy`, which also sleeps before a first attempt when built with `retries=0`). A
+connector must never sleep (the job runtime owns waiting and retrying), so `_never_wait` gives the
+session a limiter that raises `TransientError` with the wait instead, and a strategy that never
+retries or sleeps; it replaces the private `_rate_limiter` and `_retry_strategy_class` of prawcore
+4.0.0's Session and refuses to build the connector if a later prawcore no longer has them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import praw
+import prawcore
+import requests
+from praw.endpoints import API_PATH
+from prawcore.const import NANOSECONDS
+from prawcore.rate_limit import RateLimiter
+from prawcore.sessions import RetryStrategy
+
+from contentflow.jobs.errors import OutsideError, PermanentError, TransientError
+from contentflow.jobs.retry import parse_retry_after
+from contentflow.platforms.base import Connector, whole
+from contentflow.platforms.errors import MalformedResponse, Unauthorized
+from contentflow.platforms.models import PostRef, PostStats
+from contentflow.platforms.registry import CAPABILITIES
+
+HTTP_TIMEOUT_S = 10  # the token request; API requests use prawcore's own (PRAWCORE_TIMEOUT, 16 s)
+FULLNAME = re.compile(r"t3_[0-9a-z]{1,13}")
+CREDENTIALS = ("client_id", "client_secret", "user_agent")
+GONE = "deleted"  # removed_by_category of a submission its author deleted: it will not come back
+
+
+class _RaisingRateLimiter(RateLimiter):
+    """prawcore's limiter, except that a wait it would sleep through is raised as a TransientError."""
+
+    def delay(self) -> None:
+        if self.next_request_timestamp_ns is None:
+            return
+        wait_s = (self.next_request_timestamp_ns - time.monotonic_ns()) / NANOSECONDS
+        if wait_s > 0:
+            raise TransientError(f"reddit: rate limit, next request allowed in {wait_s:.1f} s", wait_s)
+
+
+class _NoRetry(RetryStrategy):
+    """One attempt, no sleep before it."""
+
+    def _sleep_seconds(self) -> float | None:
+        return None
+
+    def consume_available_retry(self) -> _NoRetry:
+        return self
+
+    def should_retry_on_failure(self) -> bool:
+        return False
+
+
+def _never_wait(session: prawcore.Session) -> None:
+    """Make `session` raise where prawcore 4.0.0 would sleep, and try each request once."""
+    if not isinstance(getattr(session, "_rate_limiter", None), RateLimiter) or not hasattr(
+        session, "_retry_strategy_class"
+    ):
+        raise RuntimeError(
+            f"prawcore {prawcore.__version__}'s Session is not the one the reddit connector was written "
+            "against (4.0.0): it could sleep or retry inside a job"
+        )
+    session._rate_limiter = _RaisingRateLimiter(window_size=session._rate_limiter.window_size)
+    session._retry_strategy_class = _NoRetry
+
+
+class RedditConnector(Connector):
+    name = "reddit"
+    capabilities = CAPABILITIES["reddit"]
+
+    def __init__(self, credentials: dict, *, transport: requests.Session | None = None) -> None:
+        given = credentials if isinstance(credentials, dict) else {}
+        missing = [k for k in CREDENTIALS if not isinstance(given.get(k), str) or not given[k].strip()]
+        if missing:
+            raise ValueError(
+                f"reddit credentials need {', '.join(missing)}; got keys {sorted(given) or 'none'}"
+            )
+        requestor: dict[str, Any] = {"timeout": HTTP_TIMEOUT_S}
+        if transport is not None:
+            requestor["session"] = transport
+        self._reddit = praw.Reddit(
+            client_id=given["client_id"],
+            client_secret=given["client_secret"],
+            user_agent=given["user_agent"],
+            # Explicit, so that neither praw.ini nor praw_* variables make it a user session elsewhere.
+            username=None,
+            password=None,
+            refresh_token=None,
+            oauth_url="https://oauth.reddit.com",
+            reddit_url="https://www.reddit.com",
+            check_for_updates=False,
+            check_for_async=False,
+            requestor_kwargs=requestor,
+        )
+        self._session = self._reddit._core
+        _never_wait(self._session)
+
+    def fetch_stats(self, posts: Sequence[PostRef]) -> list[PostStats]:
+        self._check_batch(posts)
+        if not posts:
+            return []
+        for post in posts:
+            if not FULLNAME.fullmatch(post.external_id):
+                raise ValueError(f"reddit: {post.external_id!r} of post {post.post_id} is not a t3_ fullname")
+        fullnames = list(dict.fromkeys(post.external_id for post in posts))
+        had_token = self._session.authorizer.access_token is not None
+        try:
+            body = self._reddit.request(
+                method="GET", path=API_PATH["info"], params={"id": ",".join(fullnames)}
+            )
+        except (prawcore.PrawcoreException, praw.exceptions.PRAWException) as error:
+            raise _error(error, had_token) from error
+        except requests.JSONDecodeError:  # the token endpoint's answer; /api/info's is BadJSON
+            raise MalformedResponse("reddit's token endpoint answered a body that is not JSON") from None
+        found = _submissions(body)
+        return [
+            replace(stats, post_id=post.post_id)
+            if (stats := found.get(post.external_id))
+            else PostStats(post.post_id, found=False)
+            for post in posts
+        ]
+
+
+def _submissions(body: Any) -> dict[str, PostStats | None]:
+    """What a Listing of submissions says, by fullname (None: its author deleted it). The numbers are
+    keyed by fullname here; `fetch_stats` puts each post's id on them."""
+    data = body.get("data") if isinstance(body, dict) and body.get("kind") == "Listing" else None
+    children = data.get("children") if isinstance(data, dict) else None
+    if not isinstance(children, list):
+        raise MalformedResponse(f"reddit answered something other than a Listing: {body!r:.200}")
+    found: dict[str, PostStats | None] = {}
+    for child in children:
+        submission = child.get("data") if isinstance(child, dict) else None
+        if not isinstance(submission, dict) or not isinstance(submission.get("name"), str):
+            raise MalformedResponse(f"reddit answered a Listing child without data.name: {child!r:.200}")
+        if child.get("kind") != "t3":
+            continue
+        name = submission["name"]
+        if submission.get("removed_by_category") == GONE:
+            found[name] = None
+            continue
+        score = submission.get("score")
+        if not isinstance(score, int) or isinstance(score, bool):
+            raise MalformedResponse(f"reddit submission {name} score is not a whole number: {score!r}")
+        extra = {"score": float(score)}
+        ratio = submission.get("upvote_ratio")
+        if isinstance(ratio, int | float) and not isinstance(ratio, bool):
+            extra["upvote_ratio"] = float(ratio)
+        comments = whole(submission.get("num_comments"), f"reddit submission {name} num_comments")
+        # A score can be negative; `likes` is a counter, so it stops at 0 and the score stays in extra.
+        found[name] = PostStats(name, metrics={"likes": max(score, 0), "comments": comments}, extra=extra)
+    return found
+
+
+def _error(error: Exception, had_token: bool) -> OutsideError:
+    """The job runtime's kind of a prawcore or PRAW failure."""
+    if isinstance(error, prawcore.TooManyRequests):
+        wait = parse_retry_after(error.response.headers.get("retry-after"))
+        return TransientError("reddit: HTTP 429 too many requests", wait)
+    if isinstance(error, prawcore.BadJSON):
+        return MalformedResponse("reddit answered a body that is not JSON")
+    if isinstance(error, prawcore.OAuthException):  # a 200 from the token endpoint saying "error"
+        return Unauthorized(f"reddit refused the app's credentials: {error}")
+    if isinstance(error, prawcore.InvalidToken) or (
+        isinstance(error, prawcore.ResponseException) and error.response.status_code == 401
+    ):
+        if isinstance(error, prawcore.InvalidToken) and had_token:
+            # A token that worked before (expired or revoked): prawcore dropped it, the next call
+            # fetches a new one, and a refusal there means the credentials themselves.
+            return TransientError("reddit: the access token was refused; a new one is fetched next call")
+        host = urlsplit(error.response.url).hostname
+        return Unauthorized(f"reddit refused the app's credentials: HTTP 401 from {host}")
+    if isinstance(error, prawcore.ResponseException):
+        status = error.response.status_code
+        if status in (408, 429) or status >= 500:
+            return TransientError(
+                f"reddit: HTTP {status}", parse_retry_after(error.response.headers.get("retry-after"))
+            )
+        return PermanentError(f"reddit: HTTP {status}: {error.response.text[:200]}")
+    if isinstance(error, prawcore.RequestException):  # the request never got an answer
+        return TransientError(
+            f"reddit: {type(error.original_exception).__name__}: {error.original_exception}"
+        )
+    return PermanentError(f"reddit: {type(error).__name__}: {error}")
+
+
+CONNECTOR = RedditConnector

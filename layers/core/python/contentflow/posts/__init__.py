@@ -1,0 +1,1 @@
+"""Posts: what was published where, with which link, and the platforms' latest numbers for it."""

@@ -1,0 +1,222 @@
+"""Reddit's API offline, in its recorded shapes, as a `requests.Session` with a mounted adapter.
+
+It answers the application-only token request (`POST https://www.reddit.com/api/v1/access_token`,
+checked against the app's id and secret, not counted as a statistics call) and
+`GET https://oauth.reddit.com/api/info?id=t3_…`, which lists the known submissions among those asked
+for (`likes` is rendered as the score, so a negative value is a downvoted post) with Reddit's
+`x-ratelimit-remaining/used/reset` headers. A request with another bearer token answers 401 with the
+`www-authenticate` header Reddit sends.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from http import HTTPStatus
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+
+TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
+INFO_URL = "https://oauth.reddit.com/api/info"
+ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def base36(number: int) -> str:
+    digits = ""
+    while number:
+        number, digit = divmod(number, 36)
+        digits = ALPHABET[digit] + digits
+    return digits or "0"
+
+
+class FakeAdapter(BaseAdapter):
+    """Every request of the session goes to the fake."""
+
+    def __init__(self, fake: RedditFake) -> None:
+        super().__init__()
+        self.fake = fake
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        status, headers, content = self.fake.handle(request)
+        response = requests.Response()
+        response.status_code = status
+        response.reason = HTTPStatus(status).phrase
+        response.headers = CaseInsensitiveDict({"content-length": str(len(content)), **headers})
+        response._content = content
+        response.encoding = "utf-8"
+        response.url = request.url
+        response.request = request
+        response.connection = self
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+class RedditFake:
+    METRICS: ClassVar[tuple[str, ...]] = ("likes", "comments")
+
+    def __init__(
+        self,
+        known=None,
+        *,
+        status=None,
+        retry_after=None,
+        malformed=False,
+        reason=None,
+        token_status: int | None = None,
+        ratelimit: tuple[float, int, int] = (996.0, 4, 312),
+        removed: dict[str, str] | None = None,
+        body: bytes | None = None,
+        error: BaseException | None = None,
+    ):
+        """`status`/`reason`: the answer of /api/info (`reason` goes in the error body); `token_status`:
+        the token endpoint's; `ratelimit`: the (remaining, used, reset seconds) headers; `removed`:
+        fullname → removed_by_category; `body`: answer 200 with these bytes; `error`: raise it from
+        the adapter for /api/info (a network failure)."""
+        self.known: dict[str, dict] = dict(known or {})
+        for name, metrics in self.known.items():
+            if set(metrics) - set(self.METRICS):
+                raise ValueError(
+                    f"reddit does not report {sorted(set(metrics) - set(self.METRICS))} ({name})"
+                )
+        self.status = status
+        self.retry_after = retry_after
+        self.malformed = malformed
+        self.reason = reason
+        self.token_status = token_status
+        self.ratelimit = ratelimit
+        self.removed = dict(removed or {})
+        self.body = body
+        self.error = error
+        self.credentials = {
+            "client_id": "p-jcoLKBynTLew",
+            "client_secret": "-".join(("fake", "reddit", "client", "secret")),  # built: no scanner alarm
+            "user_agent": "linux:contentflow.tests:v1.0 (by /u/contentflow)",
+        }
+        self.tokens_issued: list[str] = []
+        self.token_requests: list[requests.PreparedRequest] = []
+        self.requests: list[requests.PreparedRequest] = []  # statistics requests only
+
+    @classmethod
+    def ids(cls, n: int) -> list[str]:
+        """Submission fullnames, the same for the same n."""
+        return [f"t3_{base36(2_147_483_647 + 7919 * i)}" for i in range(n)]
+
+    @property
+    def api_calls(self) -> int:
+        return len(self.requests)
+
+    def transport(self) -> requests.Session:
+        session = requests.Session()
+        session.mount("https://", FakeAdapter(self))
+        session.mount("http://", FakeAdapter(self))
+        return session
+
+    def handle(self, request: requests.PreparedRequest) -> tuple[int, dict, bytes]:
+        url = urlsplit(request.url)
+        if request.method == "POST" and request.url == TOKEN_URL:
+            self.token_requests.append(request)
+            return self.token(request)
+        if url.netloc != "oauth.reddit.com":
+            return 404, {}, json.dumps({"message": "Not Found", "error": 404}).encode()
+        self.requests.append(request)
+        if self.error is not None:
+            raise self.error
+        limits = {
+            "x-ratelimit-remaining": f"{self.ratelimit[0]:.1f}",
+            "x-ratelimit-used": str(self.ratelimit[1]),
+            "x-ratelimit-reset": str(self.ratelimit[2]),
+        }
+        if self.status is not None:
+            return self.failure(self.status, limits)
+        if (
+            not self.tokens_issued
+            or request.headers.get("Authorization") != f"bearer {self.tokens_issued[-1]}"
+        ):
+            return self.failure(401, limits)
+        if request.method != "GET" or f"{url.scheme}://{url.netloc}{url.path}".rstrip("/") != INFO_URL:
+            return 404, limits, json.dumps({"message": "Not Found", "error": 404}).encode()
+        query = parse_qs(url.query)
+        fullnames = query.get("id", [""])[-1].split(",")
+        json_headers = {"content-type": "application/json; charset=UTF-8", **limits}
+        if self.body is not None:
+            return 200, json_headers, self.body
+        text = json.dumps(self.listing(fullnames))
+        return 200, json_headers, (text[: len(text) // 2] if self.malformed else text).encode()
+
+    def token(self, request: requests.PreparedRequest) -> tuple[int, dict, bytes]:
+        if self.token_status is not None:
+            body = {"message": HTTPStatus(self.token_status).phrase, "error": self.token_status}
+            return self.token_status, {"content-type": "application/json"}, json.dumps(body).encode()
+        basic = base64.b64encode(
+            f"{self.credentials['client_id']}:{self.credentials['client_secret']}".encode()
+        ).decode()
+        if request.headers.get("Authorization") != f"Basic {basic}":
+            return 401, {"content-type": "application/json"}, b'{"message": "Unauthorized", "error": 401}'
+        if parse_qs(request.body or "").get("grant_type") != ["client_credentials"]:
+            return 200, {"content-type": "application/json"}, b'{"error": "unsupported_grant_type"}'
+        token = f"eyJhbGciOiJSUzI1NiIs.test-token-{len(self.tokens_issued) + 1}"
+        self.tokens_issued.append(token)
+        body = {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+        return 200, {"content-type": "application/json; charset=UTF-8"}, json.dumps(body).encode()
+
+    def failure(self, status: int, limits: dict) -> tuple[int, dict, bytes]:
+        headers = {"content-type": "application/json; charset=UTF-8", **limits}
+        if self.retry_after:
+            headers["retry-after"] = self.retry_after
+        if status == 401:
+            headers["www-authenticate"] = 'Bearer realm="reddit", error="invalid_token"'
+        body = {"message": HTTPStatus(status).phrase, "error": status}
+        if self.reason is not None:
+            body["reason"] = self.reason
+        return status, headers, json.dumps(body).encode()
+
+    def listing(self, fullnames: list[str]) -> dict:
+        children = [{"kind": "t3", "data": self.submission(name)} for name in fullnames if name in self.known]
+        return {
+            "kind": "Listing",
+            "data": {
+                "after": None,
+                "dist": len(children),
+                "modhash": None,
+                "geo_filter": "",
+                "children": children,
+                "before": None,
+            },
+        }
+
+    def submission(self, name: str) -> dict:
+        """A link submission as /api/info renders it (the fields that matter, and some that do not)."""
+        metrics = self.known[name]
+        score = metrics.get("likes", 1)
+        ratio = 1.0 if score >= 0 else 0.33
+        return {
+            "subreddit": "BuyItForLife",
+            "selftext": "",
+            "author_fullname": "t2_1w72",
+            "title": f"Test submission {name}",
+            "subreddit_name_prefixed": "r/BuyItForLife",
+            "downs": 0,
+            "name": name,
+            "upvote_ratio": ratio,
+            "ups": score,
+            "score": score,
+            "hide_score": False,
+            "num_comments": metrics.get("comments", 0),
+            "removed_by_category": self.removed.get(name),
+            "id": name.removeprefix("t3_"),
+            "author": "[deleted]" if self.removed.get(name) == "deleted" else "contentflow",
+            "permalink": f"/r/BuyItForLife/comments/{name.removeprefix('t3_')}/test_submission/",
+            "url": "https://shop.example.com/p/42",
+            "created_utc": 1763632800.0,
+            "over_18": False,
+            "stickied": False,
+        }
+
+
+FAKE = RedditFake

@@ -1,0 +1,238 @@
+"""The Reddit connector beyond the shared contract: scores, prawcore never waiting, token failures."""
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import prawcore
+import pytest
+import requests
+
+from contentflow.jobs.errors import PermanentError, TransientError
+from contentflow.platforms import reddit
+from contentflow.platforms.errors import MalformedResponse, Unauthorized
+from contentflow.platforms.models import PostRef
+from contentflow.platforms.registry import connector
+from tests.fakes.reddit import FAKE
+
+
+def refs(ids) -> list[PostRef]:
+    return [PostRef(post_id=f"P{n}", external_id=i) for n, i in enumerate(ids)]
+
+
+def build(fake):
+    return connector("reddit", fake.credentials, fake.transport())
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    """prawcore sleeps through `time.sleep` (rate_limit.py and sessions.py): any call fails the test."""
+
+    def sleep(seconds):
+        raise AssertionError(f"the connector slept {seconds} s")
+
+    monkeypatch.setattr(time, "sleep", sleep)
+
+
+# --- the numbers ---------------------------------------------------------------------------------------
+
+
+def test_a_negative_score_is_zero_likes_and_the_raw_score_in_extra():
+    down, up = FAKE.ids(2)
+    fake = FAKE(known={down: {"likes": -5, "comments": 4}, up: {"likes": 12, "comments": 0}})
+    stats = {s.post_id: s for s in build(fake).fetch_stats(refs([down, up]))}
+    assert stats["P0"].metrics == {"likes": 0, "comments": 4}
+    assert stats["P0"].extra == {"score": -5.0, "upvote_ratio": 0.33}
+    assert stats["P1"].metrics == {"likes": 12, "comments": 0}
+    assert stats["P1"].extra == {"score": 12.0, "upvote_ratio": 1.0}
+
+
+def test_a_post_its_author_deleted_is_not_found_but_a_moderator_removal_still_counts():
+    """/api/info still lists both; only the author's deletion is final (a moderator can approve)."""
+    deleted, removed = FAKE.ids(2)
+    fake = FAKE(
+        known={deleted: {"likes": 3, "comments": 1}, removed: {"likes": 8, "comments": 2}},
+        removed={deleted: "deleted", removed: "moderator"},
+    )
+    stats = build(fake).fetch_stats(refs([deleted, removed]))
+    assert [(s.post_id, s.found, s.metrics) for s in stats] == [
+        ("P0", False, {}),
+        ("P1", True, {"likes": 8, "comments": 2}),
+    ]
+
+
+def test_one_request_asks_for_every_distinct_fullname_with_the_token():
+    ids = FAKE.ids(3)
+    fake = FAKE(known={i: {"likes": n, "comments": n} for n, i in enumerate(ids)})
+    stats = build(fake).fetch_stats([*refs(ids), PostRef("P9", ids[1])])
+    assert [(s.post_id, s.metrics["likes"]) for s in stats] == [("P0", 0), ("P1", 1), ("P2", 2), ("P9", 1)]
+    [request] = fake.requests
+    url = urlsplit(request.url)
+    assert (request.method, url.netloc, url.path) == ("GET", "oauth.reddit.com", "/api/info/")
+    assert parse_qs(url.query) == {"id": [",".join(ids)], "raw_json": ["1"]}
+    assert request.headers["Authorization"] == f"bearer {fake.tokens_issued[0]}"
+
+
+def test_the_token_request_is_not_a_statistics_call_and_is_made_once():
+    fake = FAKE(known={FAKE.ids(1)[0]: {"likes": 1, "comments": 1}})
+    conn = build(fake)
+    assert (len(fake.token_requests), fake.api_calls) == (0, 0)  # building calls nothing
+    conn.fetch_stats(refs(FAKE.ids(1)))
+    conn.fetch_stats(refs(FAKE.ids(1)))
+    assert (len(fake.token_requests), fake.api_calls) == (1, 2)
+    assert parse_qs(fake.token_requests[0].body) == {"grant_type": ["client_credentials"]}
+
+
+def test_praw_settings_from_the_environment_do_not_make_it_a_user_session(monkeypatch):
+    monkeypatch.setenv("praw_username", "someone")
+    monkeypatch.setenv("praw_password", "hunter2")
+    fake = FAKE(known={FAKE.ids(1)[0]: {"likes": 1, "comments": 1}})
+    assert build(fake).fetch_stats(refs(FAKE.ids(1)))[0].found  # the fake accepts client_credentials only
+
+
+# --- never waiting -------------------------------------------------------------------------------------
+
+
+def test_no_sleep_when_the_headers_say_the_window_is_used_up():
+    fake = FAKE(known={FAKE.ids(1)[0]: {"likes": 1, "comments": 1}}, ratelimit=(0.0, 1000, 120))
+    conn = build(fake)
+    assert conn.fetch_stats(refs(FAKE.ids(1)))[0].found
+    with pytest.raises(TransientError, match="rate limit") as raised:
+        conn.fetch_stats(refs(FAKE.ids(1)))  # prawcore would sleep 120 s here
+    assert 110 <= raised.value.retry_after_s <= 120
+    assert fake.api_calls == 1
+
+
+def test_no_sleep_when_the_headers_ask_to_spread_requests_out():
+    """900 of 1000 used with 300 s left: prawcore would pace the next request by up to 10 s."""
+    fake = FAKE(known={FAKE.ids(1)[0]: {"likes": 1, "comments": 1}}, ratelimit=(100.0, 900, 300))
+    conn = build(fake)
+    conn.fetch_stats(refs(FAKE.ids(1)))
+    with pytest.raises(TransientError) as raised:
+        conn.fetch_stats(refs(FAKE.ids(1)))
+    assert 0 < raised.value.retry_after_s <= 10
+    assert fake.api_calls == 1
+
+
+def test_a_429_is_transient_with_its_retry_after_and_not_retried():
+    fake = FAKE(known={FAKE.ids(1)[0]: {"likes": 1}}, status=429, retry_after="42")
+    with pytest.raises(TransientError) as raised:
+        build(fake).fetch_stats(refs(FAKE.ids(1)))
+    assert raised.value.retry_after_s == 42.0
+    assert fake.api_calls == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_transient_and_not_retried(status):
+    fake = FAKE(status=status)
+    with pytest.raises(TransientError, match=str(status)):
+        build(fake).fetch_stats(refs(FAKE.ids(1)))
+    assert fake.api_calls == 1
+
+
+@pytest.mark.parametrize("error", [requests.ConnectionError("refused"), requests.ReadTimeout("slow")])
+def test_network_failures_are_transient_and_not_retried(error):
+    fake = FAKE(error=error)
+    with pytest.raises(TransientError, match=type(error).__name__):
+        build(fake).fetch_stats(refs(FAKE.ids(1)))
+    assert fake.api_calls == 1
+
+
+def test_a_session_of_another_prawcore_is_refused_rather_than_left_sleeping():
+    class Changed:
+        pass
+
+    with pytest.raises(RuntimeError, match=r"4\.0\.0"):
+        reddit._never_wait(Changed())
+
+
+# --- credentials ---------------------------------------------------------------------------------------
+
+
+def test_a_401_from_the_token_endpoint_is_unauthorized():
+    fake = FAKE(token_status=401)
+    with pytest.raises(Unauthorized, match=r"HTTP 401 from www\.reddit\.com"):
+        build(fake).fetch_stats(refs(FAKE.ids(1)))
+    assert (len(fake.token_requests), fake.api_calls) == (1, 0)
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_a_busy_token_endpoint_is_transient(status):
+    fake = FAKE(token_status=status)
+    with pytest.raises(TransientError, match=str(status)):
+        build(fake).fetch_stats(refs(FAKE.ids(1)))
+    assert (len(fake.token_requests), fake.api_calls) == (1, 0)
+
+
+def test_a_wrong_secret_is_unauthorized():
+    fake = FAKE()
+    wrong = connector("reddit", {**fake.credentials, "client_secret": "not-the-secret"}, fake.transport())
+    with pytest.raises(Unauthorized, match=r"www\.reddit\.com"):
+        wrong.fetch_stats(refs(FAKE.ids(1)))
+    assert fake.api_calls == 0
+
+
+def test_a_token_refused_after_it_worked_is_transient_and_replaced():
+    fake = FAKE(known={FAKE.ids(1)[0]: {"likes": 1, "comments": 1}})
+    conn = build(fake)
+    conn.fetch_stats(refs(FAKE.ids(1)))
+    fake.status = 401  # the token expired or was revoked on Reddit's side
+    with pytest.raises(TransientError, match="token"):
+        conn.fetch_stats(refs(FAKE.ids(1)))
+    fake.status = None
+    assert conn.fetch_stats(refs(FAKE.ids(1)))[0].found
+    assert len(fake.tokens_issued) == 2
+
+
+def test_a_403_is_permanent_not_unauthorized():
+    fake = FAKE(status=403, reason="private")
+    with pytest.raises(PermanentError, match="403") as raised:
+        build(fake).fetch_stats(refs(FAKE.ids(1)))
+    assert not isinstance(raised.value, Unauthorized)
+
+
+@pytest.mark.parametrize("missing", ["client_id", "client_secret", "user_agent"])
+def test_credentials_need_id_secret_and_user_agent(missing):
+    fake = FAKE()
+    with pytest.raises(ValueError, match=missing):
+        connector("reddit", {k: v for k, v in fake.credentials.items() if k != missing}, fake.transport())
+
+
+# --- the answer's shape --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"kind": "Listing", "data": {"children": "none"}}', "other than a Listing"),
+        (b'{"kind": "t3", "data": {}}', "other than a Listing"),
+        (b"[]", "other than a Listing"),
+        (b'{"kind": "Listing", "data": {"children": [{"kind": "t3"}]}}', "without data.name"),
+        (
+            b'{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"name": "t3_a", "score": "7", "num_comments": 1}}]}}',
+            "score is not a whole number",
+        ),
+        (
+            b'{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {"name": "t3_a", "score": 7}}]}}',
+            "num_comments is not a whole number",
+        ),
+        (b'{"kind": "Listing", "data": {"chil', "not JSON"),
+    ],
+)
+def test_an_answer_of_another_shape_is_malformed(body, message):
+    fake = FAKE(body=body)
+    with pytest.raises(MalformedResponse, match=message) as raised:
+        build(fake).fetch_stats(refs(["t3_a"]))
+    assert "reddit" in str(raised.value)
+
+
+def test_an_id_that_is_not_a_submission_fullname_is_refused_before_any_call():
+    fake = FAKE()
+    for bad in ("1h2k3lm", "t1_abc", "t3_abc,t3_def"):
+        with pytest.raises(ValueError, match="fullname"):
+            build(fake).fetch_stats(refs([bad]))
+    assert (len(fake.token_requests), fake.api_calls) == (0, 0)
+
+
+def test_prawcore_is_the_version_the_no_wait_patch_was_written_against():
+    """A new prawcore may sleep somewhere new: read its sessions.py and rate_limit.py again first."""
+    assert prawcore.__version__.split(".")[0] == "4"

@@ -1,0 +1,233 @@
+"""The YouTube connector beyond the shared contract: quota days, Google's error reasons, no network."""
+
+import socket
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import httplib2
+import pytest
+
+from contentflow.jobs.errors import PermanentError, QuotaExhausted, TransientError
+from contentflow.platforms import youtube
+from contentflow.platforms.errors import MalformedResponse, Unauthorized
+from contentflow.platforms.models import PostRef
+from contentflow.platforms.quota import quota_day, seconds_until_reset
+from contentflow.platforms.registry import connector
+from tests.fakes.youtube import FAKE
+
+PACIFIC = ZoneInfo("America/Los_Angeles")
+HOUR = 3600.0
+
+
+def seconds_until_quota_reset(now: datetime) -> float:
+    return seconds_until_reset("America/Los_Angeles", now)
+
+
+def refs(ids) -> list[PostRef]:
+    return [PostRef(post_id=f"P{n}", external_id=i) for n, i in enumerate(ids)]
+
+
+def fetch(fake, ids=None):
+    return connector("youtube", fake.credentials, fake.transport()).fetch_stats(refs(ids or FAKE.ids(1)))
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    def sleep(seconds):
+        raise AssertionError(f"the connector slept {seconds} s")
+
+    monkeypatch.setattr(time, "sleep", sleep)
+
+
+# --- the quota day -------------------------------------------------------------------------------------
+
+
+def test_the_quota_resets_at_the_next_pacific_midnight():
+    assert seconds_until_quota_reset(datetime(2026, 6, 10, 19, 0, tzinfo=UTC)) == 12 * HOUR  # 12:00 PDT
+    assert seconds_until_quota_reset(datetime(2026, 1, 10, 20, 0, tzinfo=UTC)) == 12 * HOUR  # 12:00 PST
+    assert seconds_until_quota_reset(datetime(2026, 1, 11, 8, 0, tzinfo=UTC)) == 24 * HOUR  # midnight itself
+
+
+@pytest.mark.parametrize(
+    ("now", "hours"),
+    [
+        (datetime(2026, 3, 7, 23, 30, tzinfo=PACIFIC), 0.5),  # the evening before clocks go forward
+        (datetime(2026, 3, 8, 0, 30, tzinfo=PACIFIC), 22.5),  # 8 March 2026 has 23 hours
+        (datetime(2026, 3, 8, 3, 30, tzinfo=PACIFIC), 20.5),  # after the change (PDT)
+        (datetime(2026, 10, 31, 23, 30, tzinfo=PACIFIC), 0.5),  # the evening before clocks go back
+        (datetime(2026, 11, 1, 0, 30, tzinfo=PACIFIC), 24.5),  # 1 November 2026 has 25 hours
+        (datetime(2026, 11, 1, 3, 30, tzinfo=PACIFIC), 20.5),  # after the change (PST)
+    ],
+)
+def test_the_quota_day_is_23_or_25_hours_long_across_dst(now, hours):
+    assert seconds_until_quota_reset(now) == hours * HOUR
+    assert seconds_until_quota_reset(now.astimezone(UTC)) == hours * HOUR  # whatever zone now is in
+
+
+def test_the_quota_day_is_the_pacific_date():
+    assert quota_day("America/Los_Angeles", datetime(2026, 6, 11, 6, 59, tzinfo=UTC)) == "2026-06-10"
+    assert quota_day("America/Los_Angeles", datetime(2026, 6, 11, 7, 0, tzinfo=UTC)) == "2026-06-11"
+
+
+def test_the_quota_reset_needs_an_aware_time():
+    with pytest.raises(ValueError, match="aware"):
+        seconds_until_quota_reset(datetime(2026, 3, 8, 12, 0))
+
+
+# --- Google's error reasons ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reason", ["quotaExceeded", "dailyLimitExceeded"])
+def test_an_exhausted_quota_waits_until_pacific_midnight(reason):
+    before = seconds_until_quota_reset(datetime.now(UTC))
+    with pytest.raises(QuotaExhausted, match=reason) as raised:
+        fetch(FAKE(known={FAKE.ids(1)[0]: {"views": 1}}, reason=reason))
+    after = seconds_until_quota_reset(datetime.now(UTC))
+    assert after <= raised.value.retry_after_s <= before
+    assert 0 < raised.value.retry_after_s <= 25 * HOUR
+
+
+@pytest.mark.parametrize("reason", ["rateLimitExceeded", "userRateLimitExceeded"])
+def test_a_403_rate_limit_is_transient(reason):
+    fake = FAKE(status=403, reason=reason, retry_after="30")
+    with pytest.raises(TransientError) as raised:
+        fetch(fake)
+    assert raised.value.retry_after_s == 30.0
+    assert fake.api_calls == 1
+
+
+def test_an_invalid_key_is_unauthorized():
+    with pytest.raises(Unauthorized, match="keyInvalid"):
+        fetch(FAKE(status=400, reason="keyInvalid"))
+
+
+def test_a_key_youtube_does_not_know_is_unauthorized():
+    """Today's answer: 400 badRequest "API key not valid", with ErrorInfo API_KEY_INVALID."""
+    fake = FAKE()
+    other = connector("youtube", {"api_key": "another-key"}, fake.transport())
+    with pytest.raises(Unauthorized, match="API key not valid"):
+        other.fetch_stats(refs(FAKE.ids(1)))
+
+
+@pytest.mark.parametrize(("status", "reason"), [(400, "badRequest"), (403, "forbidden"), (404, "notFound")])
+def test_other_refusals_are_permanent_not_unauthorized(status, reason):
+    with pytest.raises(PermanentError) as raised:
+        fetch(FAKE(status=status, reason=reason))
+    assert not isinstance(raised.value, Unauthorized)
+    assert f"HTTP {status}" in str(raised.value)
+
+
+def test_an_error_does_not_carry_the_api_key():
+    """HttpError's text holds the request URL, whose `key` parameter is the secret."""
+    fake = FAKE(status=403, reason="forbidden")
+    with pytest.raises(PermanentError) as raised:
+        fetch(fake)
+    assert fake.api_key in fake.requests[0]["url"]
+    assert fake.api_key not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    "error",
+    [TimeoutError("timed out"), ConnectionResetError(104, "reset"), httplib2.ServerNotFoundError("dns")],
+)
+def test_network_failures_are_transient_and_not_retried(error):
+    fake = FAKE(error=error)
+    with pytest.raises(TransientError, match=type(error).__name__):
+        fetch(fake)
+    assert fake.api_calls == 1
+
+
+# --- the answer ----------------------------------------------------------------------------------------
+
+
+def test_a_hidden_count_is_not_reported():
+    hidden, shown = FAKE.ids(2)
+    fake = FAKE(known={hidden: {"views": 900, "comments": 3}, shown: {"views": 5, "likes": 2, "comments": 0}})
+    stats = {s.post_id: s.metrics for s in fetch(fake, [hidden, shown])}
+    assert stats == {"P0": {"views": 900, "comments": 3}, "P1": {"views": 5, "likes": 2, "comments": 0}}
+
+
+def test_one_request_asks_for_the_statistics_of_every_distinct_id():
+    ids = FAKE.ids(3)
+    fake = FAKE(known={i: {"views": n} for n, i in enumerate(ids)})
+    posts = [*refs(ids), PostRef("P9", ids[0])]  # two posts of the same video
+    stats = connector("youtube", fake.credentials, fake.transport()).fetch_stats(posts)
+    assert [(s.post_id, s.metrics) for s in stats] == [
+        ("P0", {"views": 0}),
+        ("P1", {"views": 1}),
+        ("P2", {"views": 2}),
+        ("P9", {"views": 0}),
+    ]
+    [request] = fake.requests
+    assert request["method"] == "GET"
+    assert request["url"].startswith("https://youtube.googleapis.com/youtube/v3/videos?")
+    assert request["query"] == {
+        "part": "statistics",
+        "id": ",".join(ids),
+        "maxResults": "50",
+        "key": fake.api_key,
+        "alt": "json",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "known", "message"),
+    [
+        (b'{"kind": "youtube#videoListResponse", "items": {"id": "x"}}', None, "not a list"),
+        (b'{"kind": "youtube#videoListResponse", "items": [{"statistics": {}}]}', None, "without an id"),
+        (b'{"error": "this is not a videos.list answer"}', None, "not a videoListResponse"),
+        (b"<html>Service Unavailable</html>", None, "not a JSON object"),
+        (b"[1, 2]", None, "not a JSON object"),
+        (None, {"views": "12K"}, "viewCount is not a whole number"),
+        (None, {"likes": "-3"}, "likeCount is not a whole number"),
+    ],
+)
+def test_an_answer_of_another_shape_is_malformed(body, known, message):
+    fake = FAKE(known={FAKE.ids(1)[0]: known} if known else None, body=body)
+    with pytest.raises(MalformedResponse, match=message) as raised:
+        fetch(fake)
+    assert "youtube" in str(raised.value)
+
+
+def test_an_id_that_is_not_a_video_id_is_refused_before_any_call():
+    fake = FAKE()
+    with pytest.raises(ValueError, match="not a video id"):
+        fetch(fake, ["dQw4w9WgXcQ,x"])
+    assert fake.api_calls == 0
+
+
+@pytest.mark.parametrize("credentials", [{}, {"api_key": ""}, {"api_key": "  "}, {"token": "abc"}])
+def test_credentials_need_an_api_key(credentials):
+    with pytest.raises(ValueError, match='"api_key"'):
+        connector("youtube", credentials, FAKE().transport())
+
+
+# --- building ------------------------------------------------------------------------------------------
+
+
+def test_building_and_calling_touch_nothing_but_the_transport(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was used")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(httplib2.Http, "request", no_network)
+    youtube._videos.cache_clear()  # build the client from the bundled document here, not earlier
+    fake = FAKE(known={FAKE.ids(1)[0]: {"views": 3}})
+    conn = connector("youtube", fake.credentials, fake.transport())
+    assert fake.api_calls == 0
+    assert conn.fetch_stats(refs(FAKE.ids(1)))[0].metrics == {"views": 3}
+    assert fake.api_calls == 1
+    assert youtube._videos.cache_info().misses == 1
+
+
+def test_connectors_share_the_client_but_not_the_transport():
+    youtube._videos.cache_clear()
+    first, second = FAKE(known={FAKE.ids(1)[0]: {"views": 1}}), FAKE(known={FAKE.ids(1)[0]: {"views": 2}})
+    assert fetch(first)[0].metrics == {"views": 1}
+    assert fetch(second)[0].metrics == {"views": 2}
+    assert (first.api_calls, second.api_calls) == (1, 1)
+    assert youtube._videos.cache_info().hits == 1
