@@ -6,8 +6,9 @@ STAGE ?= dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK := node_modules/.bin/cdk
 
-.PHONY: run test lint synth bench openapi clean secrets-baseline
+.PHONY: run test lint synth bench openapi clean secrets-baseline package deploy diff load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +28,29 @@ lint: $(VENV)/.installed-dev+cdk
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint $(CDK)
 	$(BIN)/pytest
 
 synth: $(VENV)/.installed-cdk
 	$(BIN)/python infra_cdk/app.py -c stage=$(STAGE)
+
+# Every Lambda asset as the CDK app ships it (build/package/lambda), host twins for the packaged-function
+# tests (build/package/host), and the size of each function with its layers.
+package: $(VENV)/.installed-dev+cdk
+	$(BIN)/python -m infra_cdk.package
+
+# The CDK CLI pinned in package.json; AWS credentials and a bootstrapped account (docs/DEPLOYMENT.md).
+CDK_ARGS := --app "$(BIN)/python infra_cdk/app.py" -c stage=$(STAGE) $(if $(CONTEXT),$(foreach c,$(CONTEXT),-c $(c)))
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+diff: $(VENV)/.installed-cdk $(CDK)
+	$(CDK) diff $(CDK_ARGS)
+
+deploy: $(VENV)/.installed-cdk $(CDK)
+	$(CDK) deploy $(CDK_ARGS) --require-approval broadening
 
 bench: $(VENV)/.installed-dev+cdk
 	$(BIN)/python -m bench
@@ -49,3 +68,7 @@ secrets-baseline: $(VENV)/.installed-dev+cdk
 	git ls-files --cached --others --exclude-standard | grep -vx .secrets.baseline \
 		| xargs $(BIN)/detect-secrets scan --baseline .secrets.baseline -p tests/security_scan_plugin.py
 	sed -i 's#file://$(CURDIR)/#file://#' .secrets.baseline  # the plugin's path, from any clone
+
+# A bounded load (20 s) on a `contentflow dev` of its own; fails if a click is lost or counted twice.
+load: $(VENV)/.installed-dev+cdk
+	$(BIN)/python -m bench.load

@@ -1,6 +1,6 @@
 """The one stack of a stage: the data, then the functions and API that use it, their queues and
-schedules, the feature flags, the dashboard and alarms; and the cdk-nag findings it accepts
-(infra_cdk/nag.py)."""
+schedules, the feature flags, the dashboard and alarms, the cost budget; and the cdk-nag findings it
+accepts (infra_cdk/nag.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from infra_cdk.constructs.api import Api
+from infra_cdk.constructs.budget import Budget
 from infra_cdk.constructs.data import Data
 from infra_cdk.constructs.flags import Flags
 from infra_cdk.constructs.monitoring import Monitoring
@@ -29,7 +30,7 @@ class ContentFlowStack(cdk.Stack):
         secrets = Secrets(self, "Secrets", stage=stage, functions=api.functions)
         Schedules(self, "Schedules", queues=queues.queues)
         flags = Flags(self, "Flags", functions=api.functions)
-        Monitoring(
+        monitoring = Monitoring(
             self,
             "Monitoring",
             stage=stage,
@@ -39,6 +40,7 @@ class ContentFlowStack(cdk.Stack):
             dead_letters=queues.dead_letters,
             alarm_email=self.node.try_get_context("alarm_email"),
         )
+        Budget(self, "Budget", stage=stage, topic=monitoring.topic)
         accept_findings(
             self,
             stage=stage,

@@ -1,9 +1,10 @@
 """What differs between stages, in one place: data safety, log retention, API throttling, alarm
-thresholds and function settings."""
+thresholds, cost budget and function settings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from aws_cdk import RemovalPolicy
 from aws_cdk.aws_logs import RetentionDays
@@ -13,6 +14,19 @@ from contentflow.defaults import DEFAULTS
 
 class UnknownStageError(ValueError):
     pass
+
+
+# Settings of .env.example that are not the functions' to read, and why.
+NOT_FOR_FUNCTIONS = {
+    "AWS_REGION": "Lambda sets it (a reserved variable)",
+    "CONTENTFLOW_ADMIN_KEY": "the local runtime's first key; on AWS keys are made with `contentflow keys`",
+    **{
+        name: "the flag's first value, deployed as the AppConfig profile's first version (Flags construct)"
+        for name in DEFAULTS
+        if name.startswith("FEATURE_")
+    },
+}
+FUNCTION_SETTINGS = tuple(name for name in DEFAULTS if name not in NOT_FOR_FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,32 @@ class Stage:
     api_burst_limit: int = 100  # requests at once
     cors_allowed_origins: tuple[str, ...] = ()  # browser origins allowed to call the admin API
     alarms: AlarmThresholds = AlarmThresholds()
+    # AWS Budgets (infra_cdk/constructs/budget.py), USD a month of the costs tagged with the stage:
+    # notified at 80 % spent and 100 % forecast. A stage's tagged fixed cost is ~$5, and clicks cost
+    # ~$7 per million (docs/COST.md).
+    monthly_budget_usd: float = 25.0
+    # Any other setting of .env.example, by its name, for this stage's functions (e.g.
+    # {"RL_YOUTUBE_PMIN": 30, "JOB_MAX_ATTEMPTS": 3}); the rest keep their defaults.
+    settings: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+
+    def environment(self) -> dict[str, str]:
+        """Every setting a function reads, as its environment: defaults, then this stage's values."""
+        unknown = set(self.settings) - set(FUNCTION_SETTINGS)
+        if unknown:
+            raise ValueError(f"stage {self.name}: {sorted(unknown)} are not settings functions read")
+        values = {name: DEFAULTS[name] for name in FUNCTION_SETTINGS}
+        values |= {
+            "STAGE": self.name,
+            "LOG_LEVEL": self.log_level,
+            "DEFAULT_EPC_EUR": self.default_epc_eur,
+            "PUBLIC_BASE_URL": self.public_base_url,
+            "CORS_ALLOWED_ORIGINS": ",".join(self.cors_allowed_origins),
+            **self.settings,
+        }
+        return {
+            name: str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in values.items()
+        }
 
 
 STAGES: dict[str, Stage] = {
@@ -59,9 +99,11 @@ STAGES: dict[str, Stage] = {
                 function_throttles=10,
                 oldest_message_age_s=3600,
             ),
+            monthly_budget_usd=25,  # fixed costs and test traffic: more means something runs away
         ),
         # Disposable data, but the same backup settings as prod so restores can be rehearsed.
-        Stage("staging", RemovalPolicy.DESTROY, True, RetentionDays.ONE_MONTH),
+        # Its budget leaves room for a load test of a few million redirects a month.
+        Stage("staging", RemovalPolicy.DESTROY, True, RetentionDays.ONE_MONTH, monthly_budget_usd=60),
         Stage(
             "prod",
             RemovalPolicy.RETAIN,
@@ -69,6 +111,7 @@ STAGES: dict[str, Stage] = {
             RetentionDays.THREE_MONTHS,
             api_rate_limit=1000,
             api_burst_limit=2000,
+            monthly_budget_usd=250,  # ~30 M clicks a month (~$210): raise it as traffic grows
         ),
     )
 }

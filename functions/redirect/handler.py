@@ -4,7 +4,7 @@ Kept to boto3, Powertools Logger/Metrics and the standard library: every import 
 """
 
 from contentflow.clicks.service import SESSION_COOKIE, SESSION_MAX_AGE_S, Visit, follow
-from contentflow.observability import correlated, metrics
+from contentflow.observability import correlated, log_metrics_directly
 from contentflow.security import headers
 
 PAGES = {
@@ -25,7 +25,7 @@ def _cookie(event: dict, name: str) -> str | None:
 PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>{0}</title><h1>{0}</h1><p>{1}</p></html>"
 
 
-@metrics.log_metrics
+@log_metrics_directly
 @correlated()
 def handler(event, context):
     headers = event.get("headers") or {}

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -19,17 +20,17 @@ from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from contentflow.defaults import resource_prefix
-from contentflow.resources import FUNCTIONS, ROUTES, Function
+from contentflow.resources import FUNCTIONS, LAYERS, ROUTES, Function, Layer
 from infra_cdk import ROOT
-from infra_cdk.bundling import PipLayerBundler, runtime_requirements
+from infra_cdk.bundling import SKIP, LayerBundler, SourceBundler, layer_requirements
 from infra_cdk.stages import Stage
 
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+# Lambda's python3.13: the newest runtime the tests here can run the packaged functions on
+# (3.14 cannot be installed on these machines); the layers are built for it (bundling.py).
+RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
-PIP_PLATFORM = "manylinux2014_aarch64"  # the wheels that run on ARCHITECTURE
-# BundlingOptions needs an image; the local bundler always succeeds, so it is never pulled.
-BUILD_IMAGE = cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.14:latest-arm64")
-ASSET_EXCLUDE = ["__pycache__", "*.pyc", "*.egg-info", "tests", "cdk.out", ".pytest_cache"]
+# BundlingOptions needs an image; the local bundlers always succeed, so it is never pulled.
+BUILD_IMAGE = cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.13:latest-arm64")
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME": "contentflow", "POWERTOOLS_METRICS_NAMESPACE": "ContentFlow"}
 # No IP address or user agent: like the clicks, the logs keep no visitor's identity.
 ACCESS_LOG_FORMAT = {
@@ -55,7 +56,12 @@ class Api(Construct):
         self, scope: Construct, id: str, *, stage: Stage, tables: Mapping[str, dynamodb.ITable]
     ) -> None:
         super().__init__(scope, id)
-        self.layers = [self._core_layer(), self._deps_layer()]
+        self.short_domain = _short_domain(self)
+        core = self._core_layer()
+        self.layers = {name: self._layer(layer) for name, layer in LAYERS.items()}
+        self.layer_of = {
+            spec.name: [core, *(self.layers[n] for n in spec.layers)] for spec in FUNCTIONS.values()
+        }
         self.functions = {spec.name: self._function(spec, stage) for spec in FUNCTIONS.values()}
 
         for spec in FUNCTIONS.values():
@@ -73,6 +79,8 @@ class Api(Construct):
             self, "Http", api_name=f"{resource_prefix()}-http", cors_preflight=_cors(stage)
         )
         self._configure_stage(stage)
+        if self.short_domain:
+            self._custom_domain(*self.short_domain)
         integrations = {
             name: HttpLambdaIntegration(f"{name}-integration", self.functions[name])
             for name in {route.function for route in ROUTES}
@@ -102,21 +110,37 @@ class Api(Construct):
             throttling_rate_limit=stage.api_rate_limit, throttling_burst_limit=stage.api_burst_limit
         )
 
+    def _public_base_url(self) -> dict[str, str]:
+        """A custom domain for short links wins over the stage's configured base URL."""
+        return {"PUBLIC_BASE_URL": f"https://{self.short_domain[0]}"} if self.short_domain else {}
+
+    def _custom_domain(self, domain: str, certificate_arn: str) -> None:
+        """Short links on the operator's own domain: an API Gateway domain name (its regional
+        endpoint is what the operator's DNS points at, see the `ShortDomainTarget` output) mapped to
+        the API's default stage."""
+        certificate = acm.Certificate.from_certificate_arn(self, "ShortDomainCertificate", certificate_arn)
+        name = apigw.DomainName(self, "ShortDomain", domain_name=domain, certificate=certificate)
+        apigw.ApiMapping(self, "ShortDomainMapping", api=self.http_api, domain_name=name)
+        cdk.CfnOutput(
+            self,
+            "ShortDomainTarget",
+            value=name.regional_domain_name,
+            description=f"Point {domain} here (a CNAME, or an alias A record)",
+        )
+
     def _core_layer(self) -> lambda_.LayerVersion:
+        source = ROOT / "layers" / "core" / "python"
         return lambda_.LayerVersion(
             self,
             "CoreLayer",
-            code=lambda_.Code.from_asset(str(ROOT / "layers" / "core"), exclude=ASSET_EXCLUDE),
+            code=_bundled(source, SourceBundler(source, "python")),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="The contentflow package.",
+            description="The contentflow package, with its bytecode.",
         )
 
-    def _deps_layer(self) -> lambda_.LayerVersion:
-        requirements = runtime_requirements(ROOT / "pyproject.toml")
-        bundler = PipLayerBundler(
-            requirements, platform=PIP_PLATFORM, python_version=RUNTIME.name.removeprefix("python")
-        )
+    def _layer(self, layer: Layer) -> lambda_.LayerVersion:
+        bundler = LayerBundler(layer)
         code = lambda_.Code.from_asset(
             str(ROOT),  # only pyproject.toml matters, and the bundler has already read it
             exclude=["*", "!pyproject.toml"],
@@ -125,11 +149,11 @@ class Api(Construct):
         )
         return lambda_.LayerVersion(
             self,
-            "DepsLayer",
+            f"{layer.name.capitalize()}Layer",
             code=code,
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description=f"Runtime dependencies: {', '.join(requirements)}",
+            description=f"{layer.description} {', '.join(layer_requirements(layer))}"[:256],
         )
 
     def _function(self, spec: Function, stage: Stage) -> lambda_.Function:
@@ -156,22 +180,31 @@ class Api(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler="handler.handler",
-            code=lambda_.Code.from_asset(str(ROOT / "functions" / spec.name), exclude=ASSET_EXCLUDE),
-            layers=self.layers,
+            code=_bundled(ROOT / "functions" / spec.name, SourceBundler(ROOT / "functions" / spec.name)),
+            layers=self.layer_of[spec.name],
             memory_size=spec.memory_mb,
             timeout=cdk.Duration.seconds(spec.timeout_s),
-            environment={
-                "STAGE": stage.name,
-                **POWERTOOLS,
-                "LOG_LEVEL": stage.log_level,
-                "DEFAULT_EPC_EUR": str(stage.default_epc_eur),
-                "PUBLIC_BASE_URL": stage.public_base_url,
-                "CORS_ALLOWED_ORIGINS": ",".join(stage.cors_allowed_origins),
-            },
+            environment={**stage.environment(), **POWERTOOLS, **self._public_base_url()},
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
         )
+
+
+def _short_domain(scope: Construct) -> tuple[str, str] | None:
+    """`-c short_domain=go.example.com -c certificate_arn=arn:aws:acm:…`: both or neither."""
+    domain = scope.node.try_get_context("short_domain")
+    certificate = scope.node.try_get_context("certificate_arn")
+    if bool(domain) != bool(certificate):
+        raise ValueError("short_domain and certificate_arn go together: give both, or neither")
+    return (domain, certificate) if domain else None
+
+
+def _bundled(source, bundler: SourceBundler) -> lambda_.Code:
+    """Our own code as an asset: copied and compiled by `bundler`, hashed on its source."""
+    return lambda_.Code.from_asset(
+        str(source), exclude=list(SKIP), bundling=cdk.BundlingOptions(image=BUILD_IMAGE, local=bundler)
+    )
 
 
 def _cors(stage: Stage) -> apigw.CorsPreflightOptions | None:

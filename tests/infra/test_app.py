@@ -50,37 +50,30 @@ def test_build_leaves_the_stage_variable_alone(monkeypatch):
     assert os.environ["STAGE"] == "dev"
 
 
-def test_deps_layer_requirements_come_from_pyproject():
-    from infra_cdk.bundling import runtime_requirements
+def test_every_runtime_dependency_is_in_exactly_one_layer():
+    from contentflow.resources import LAYERS
+    from infra_cdk.bundling import _name, layer_requirements, runtime_requirements
 
-    names = [r.split(">")[0].split("<")[0] for r in runtime_requirements(ROOT / "pyproject.toml")]
-    assert names == [
-        "aws-lambda-powertools",
-        "pydantic",
-        "pydantic-settings",
-        "tenacity",
-        "httpx",
-        "idna",
-        "prometheus-client",
-        "google-api-python-client",
-        "praw",
-        "prawcore",
-        "tzdata",
-    ]
+    required = [_name(r) for r in runtime_requirements(ROOT / "pyproject.toml")]
+    placed = [_name(r) for layer in LAYERS.values() for r in layer_requirements(layer)]
+    assert sorted(placed) == sorted(required)
 
 
-def test_deps_layer_is_built_by_pip_for_lambda(monkeypatch, tmp_path):
-    from infra_cdk.bundling import PipLayerBundler
+def test_a_layer_is_built_by_pip_for_lambda_then_compiled_by_python313(monkeypatch, tmp_path):
+    from contentflow.resources import LAYERS
+    from infra_cdk import bundling
 
     calls = []
     monkeypatch.setattr("subprocess.run", lambda command, **kwargs: calls.append(command))
-    bundler = PipLayerBundler(["tenacity>=9"], platform="manylinux2014_aarch64", python_version="3.12")
+    monkeypatch.setattr(bundling, "runtime_python", lambda: "/opt/python3.13")
+    bundler = bundling.LayerBundler(LAYERS["app"])
     assert bundler.try_bundle(str(tmp_path), image=None) is True
-    (command,) = calls
-    assert command[1:4] == ["-m", "pip", "install"]
-    for option in ("--platform manylinux2014_aarch64", "--python-version 3.12", "--implementation cp"):
-        assert option in " ".join(command)
-    assert "--only-binary=:all:" in command
-    assert command[-3:] == ["--target", str(tmp_path / "python"), "tenacity>=9"]
-    other = PipLayerBundler(["tenacity>=10"], platform="manylinux2014_aarch64", python_version="3.12")
-    assert bundler.fingerprint != other.fingerprint
+    pip, compile_ = calls
+    assert pip[1:4] == ["-m", "pip", "install"]
+    for option in ("--platform manylinux2014_aarch64", "--python-version 3.13", "--implementation cp"):
+        assert option in " ".join(pip)
+    assert "--only-binary=:all:" in pip and "--no-compile" in pip
+    assert pip[-8:] == ["--target", str(tmp_path / "python"), *bundling.layer_requirements(LAYERS["app"])]
+    assert compile_[:3] == ["/opt/python3.13", "-m", "compileall"]
+    assert "unchecked-hash" in compile_ and str(tmp_path / "python") in compile_
+    assert bundler.fingerprint != bundling.LayerBundler(LAYERS["base"]).fingerprint

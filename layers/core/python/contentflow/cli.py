@@ -2,12 +2,13 @@
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from contentflow.local.runtime import run_dev
+    from contentflow.local.runtime import STATE_DIR, run_dev
 
-    return run_dev(host=args.host, port=args.port)
+    return run_dev(host=args.host, port=args.port, state_dir=args.state_dir or STATE_DIR, reset=args.reset)
 
 
 def _provision(_: argparse.Namespace) -> int:
@@ -61,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="start the local system on an embedded AWS (no account, no Docker)")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument(
+        "--state-dir",
+        type=Path,
+        help="where links, keys, stats, queues, secrets and flags are kept across restarts, one file "
+        "per stage (default: .contentflow/local-state, under the current directory)",
+    )
+    dev.add_argument("--reset", action="store_true", help="delete the saved state and start clean")
     dev.set_defaults(func=_dev)
 
     provision = commands.add_parser("provision", help="create every catalog resource (AWS_ENDPOINT_URL)")

@@ -6,7 +6,8 @@
   one; it is returned in the response's `X-Request-Id` and travels with every SQS message sent
   while it is bound, so a job's logs name the request that started it.
 - EMF metrics (namespace `ContentFlow`, dimensions `service` and `stage`, plus each metric's own),
-  declared once in `METRICS`: the code that emits them and the CloudWatch dashboard read it.
+  declared once in `METRICS`: the code that emits them and the CloudWatch dashboard read it. The
+  redirect prints its line itself (`log_metrics_directly`), the line Powertools would print.
 
 The redirect imports this module: standard library and Powertools Logger/Metrics only — no Tracer,
 no pydantic (see tests/unit/test_redirect_imports.py).
@@ -14,16 +15,20 @@ no pydantic (see tests/unit/test_redirect_imports.py).
 
 from __future__ import annotations
 
+import json
+import numbers
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, NamedTuple
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit, MetricValueError, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from contentflow.defaults import setting
 from contentflow.ids import ulid
@@ -35,6 +40,8 @@ CORRELATION_ATTRIBUTE = "correlation_id"  # the SQS message attribute that carri
 # Bounded and plain: whatever a caller sends ends up in every log line of the request.
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _current: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+# The metrics of the invocation in progress when its handler is wrapped in `log_metrics_directly`.
+_pending: ContextVar[dict[str, tuple[float, ...]] | None] = ContextVar("pending_metrics", default=None)
 Handler = Callable[[dict, Any], Any]
 
 
@@ -76,11 +83,72 @@ logger = Logger(service=SERVICE)
 # Powertools shares one metric set between instances; functions flush it with `@metrics.log_metrics`.
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 metrics.set_default_dimensions(stage=str(setting("STAGE")))
+# The dimensions of a Powertools flush, in the order it writes them (service is added last).
+_DIMENSIONS = {"stage": str(setting("STAGE")), "service": SERVICE}
+_MAX_METRICS = 100  # names or values in one EMF line
+_JSON = json.JSONEncoder(separators=(",", ":"))  # as compact as Powertools' lines
+_NO_METRICS = (
+    "No application metrics to publish. The cold-start metric may be published if enabled. "
+    "If application metrics should never be empty, consider using 'raise_on_empty_metrics'"
+)
 
 
 def count(name: str, value: float = 1) -> None:
     """Add to a metric of the invocation's metric set (flushed once, when the handler returns)."""
-    metrics.add_metric(name=name, unit=METRICS[name].unit, value=value)
+    pending = _pending.get()
+    if pending is None:
+        metrics.add_metric(name=name, unit=METRICS[name].unit, value=value)
+        return
+    if name not in METRICS:
+        raise KeyError(name)  # as above
+    if type(value) not in (int, float) and not isinstance(value, numbers.Number):
+        raise MetricValueError(f"{value} is not a valid number")
+    pending[name] = values = (*pending.get(name, ()), float(value))
+    if len(pending) == _MAX_METRICS or len(values) == _MAX_METRICS:  # where Powertools flushes early
+        print(emf_line(pending))
+        pending.clear()
+
+
+def log_metrics_directly(handler: Handler) -> Handler:
+    """`@metrics.log_metrics` for the redirect: what `count` adds during one invocation is printed
+    as one EMF line when the handler returns or raises, the line Powertools would print.
+
+    Powertools' add and flush cost ~90 µs a redirect, a fifth of its own work. The metrics are kept
+    per invocation, not in Powertools' set, which the local runtime's threads share."""
+
+    @wraps(handler)
+    def wrapper(event: dict, context: Any) -> Any:
+        pending: dict[str, tuple[float, ...]] = {}
+        token = _pending.set(pending)
+        try:
+            return handler(event, context)
+        finally:
+            _pending.reset(token)
+            if not pending:
+                warnings.warn(_NO_METRICS, stacklevel=2)
+            elif not is_metrics_disabled():  # Powertools' switch, read at each flush as it reads it
+                print(emf_line(pending))
+
+    return wrapper
+
+
+def emf_line(values: dict[str, tuple[float, ...]], timestamp_ms: int | None = None) -> str:
+    """One EMF line for these metrics of the catalog (namespace, `stage` and `service`, units), key
+    for key what Powertools' Metrics flush writes."""
+    timestamp_ms = time.time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms
+    return f'{{"_aws":{{"Timestamp":{timestamp_ms}{_after_timestamp(tuple(values.items()))}'
+
+
+@lru_cache(maxsize=256)
+def _after_timestamp(values: tuple[tuple[str, tuple[float, ...]], ...]) -> str:
+    """The rest of the line, encoded once per set of names and values: a redirect's few recur."""
+    directive = {
+        "Namespace": NAMESPACE,
+        "Dimensions": [list(_DIMENSIONS)],
+        "Metrics": [{"Name": name, "Unit": METRICS[name].unit.value} for name, _ in values],
+    }
+    fields = {**_DIMENSIONS, **{name: list(added) for name, added in values}}
+    return f',"CloudWatchMetrics":[{_JSON.encode(directive)}]}},{_JSON.encode(fields)[1:]}'
 
 
 def emit(name: str, value: float = 1, **dimensions: str) -> None:

@@ -63,11 +63,27 @@ class Table(NamedTuple):
         return f"{resource_prefix()}-{self.name}"
 
 
-class Function(NamedTuple):
-    """A Lambda function: its folder under functions/, its size, and what it may touch."""
+class Layer(NamedTuple):
+    """A Lambda layer of third-party packages: distributions named in pyproject's dependencies,
+    installed by pip for the runtime; `prune` lists paths (globs, inside the layer's python/) that
+    nothing ContentFlow runs needs."""
 
     name: str
     description: str
+    packages: tuple[str, ...]
+    prune: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()  # paths among `prune` kept after all
+
+
+class Function(NamedTuple):
+    """A Lambda function: its folder under functions/, its size, its layers and what it may touch.
+
+    Every function has the `contentflow` package (the core layer) and the layers it names: the
+    redirect only `base`, so pydantic and the platforms' clients never load there."""
+
+    name: str
+    description: str
+    layers: tuple[str, ...] = ("base", "app")
     memory_mb: int = 256
     timeout_s: int = 10
     reads: tuple[str, ...] = ()
@@ -306,6 +322,27 @@ def job_worker(
     return Function(queue, description, writes=(*JOB_RUNTIME_TABLES, *writes), sends=(queue, *sends), **spec)
 
 
+LAYERS: dict[str, Layer] = {
+    layer.name: layer
+    for layer in (
+        Layer(
+            "base", "Powertools: logs, metrics, batches, idempotency, parameters.", ("aws-lambda-powertools",)
+        ),
+        Layer(
+            "app",
+            "Validation, settings, retries, HTTP and the Prometheus exporter.",
+            ("pydantic", "pydantic-settings", "tenacity", "httpx", "idna", "prometheus-client"),
+        ),
+        Layer(
+            "platforms",
+            "The platforms' clients (YouTube discovery documents pruned to YouTube's).",
+            ("google-api-python-client", "praw", "prawcore", "tzdata"),
+            prune=("googleapiclient/discovery_cache/documents/*.json",),
+            keep=("googleapiclient/discovery_cache/documents/youtube.v3.json",),
+        ),
+    )
+}
+
 SECRETS: dict[str, Secret] = {
     s.name: s
     for s in (
@@ -335,6 +372,7 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             "redirect",
             "Public short links: 302 to the affiliate URL and one click item.",
+            layers=("base",),
             memory_mb=512,
             timeout_s=5,
             reads=("links",),
@@ -346,12 +384,14 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             "click_buffer",
             "Writes clicks whose direct write failed, once each.",
+            layers=("base",),
             timeout_s=10,
             writes=("clicks",),
         ),
         Function(
             "click_stream",
             "Adds the clicks stream into stats, exactly once per record.",
+            layers=("base",),
             timeout_s=60,
             writes=("stats", "state", "uniques"),
             sends=("click_stream_failures",),  # Lambda's on-failure destination sends as the function
@@ -384,6 +424,7 @@ FUNCTIONS: dict[str, Function] = {
         job_worker(
             "metrics_pull",
             "Plans statistics pulls per platform and runs each batch; estimates where there are no numbers.",
+            layers=("base", "app", "platforms"),
             timeout_s=300,
             memory_mb=512,
             writes=("posts",),

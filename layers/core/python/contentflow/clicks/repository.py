@@ -3,7 +3,7 @@
 import json
 from decimal import Decimal
 
-from boto3.dynamodb.types import TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeSerializer
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client
@@ -13,7 +13,26 @@ _to_dynamo = TypeSerializer().serialize
 
 
 def _item(click: dict) -> dict:
-    return {k: _to_dynamo(v) for k, v in click.items() if v is not None}
+    """The click in DynamoDB's wire shape, as TypeSerializer writes it.
+
+    A click holds strings, booleans, integers and Decimals: those are written here directly, since
+    TypeSerializer's type probing cost ~30 µs a click on the redirect; anything else goes to it.
+    """
+    item = {}
+    for key, value in click.items():
+        kind = type(value)
+        if kind is str:
+            item[key] = {"S": value}
+        elif kind is bool:
+            item[key] = {"BOOL": value}
+        elif kind is Decimal or kind is int:
+            number = str(DYNAMODB_CONTEXT.create_decimal(value))  # raises where TypeSerializer does
+            if number in ("Infinity", "NaN"):
+                raise TypeError("Infinity and NaN not supported")
+            item[key] = {"N": number}
+        elif value is not None:
+            item[key] = _to_dynamo(value)
+    return item
 
 
 def put_click(click: dict) -> None:

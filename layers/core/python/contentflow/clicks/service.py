@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from urllib.parse import unquote_plus, urlencode, urlsplit
+from functools import lru_cache
+from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
 from aws_lambda_powertools import Logger
 
@@ -73,7 +74,7 @@ def follow(visit: Visit, now_ms: int | None = None) -> Outcome:
     platform = normalize_platform(params.get("platform")) or link.get("platform_hint") or "unknown"
     post_id = params.get("post_id")
     post_id = post_id if post_id and _POST_ID.match(post_id) else None
-    day = _iso_ms(now_ms)[:10]
+    day = _iso_second(now_ms // 1000)[:10]
     session_id, new_session_id = _session(visit, day)
     click = new_click(link, visit, platform, post_id, session_id, now_ms)
     location = final_url(link, platform, post_id, click["event_id"])
@@ -92,9 +93,28 @@ def final_url(link: dict, platform: str, post_id: str | None, click_id: str | No
         ours["post_id"] = post_id
     if click_id and link.get("subid_param"):
         ours[link["subid_param"]] = click_id  # the affiliate echoes it in its postback
-    parts = urlsplit(link["affiliate_url"])
-    kept = [p for p in parts.query.split("&") if p and unquote_plus(p.split("=", 1)[0]) not in ours]
-    return parts._replace(query="&".join([*kept, urlencode(ours)]).strip("&")).geturl()
+    base, stored, fragment = _split(link["affiliate_url"])
+    kept = [part for part, name in stored if name not in ours]
+    encoded = "&".join(f"{_quote(str(name))}={_quote(str(value))}" for name, value in ours.items())
+    query = "&".join([*kept, encoded]).strip("&")
+    url = f"{base}?{query}" if query else base
+    return f"{url}#{fragment}" if fragment else url
+
+
+@lru_cache(maxsize=4096)
+def _split(url: str) -> tuple[str, tuple[tuple[str, str], ...], str]:
+    """(the URL without query and fragment, its query's parts with their decoded names, fragment).
+
+    What `urlsplit(url)._replace(query=q).geturl()` puts around q, worked out once per stored URL.
+    """
+    parts = urlsplit(url)
+    query = tuple((p, unquote_plus(p.split("=", 1)[0])) for p in parts.query.split("&") if p)
+    return urlunsplit(parts._replace(query="", fragment="")), query, parts.fragment
+
+
+# What urlencode does to each name and value, remembered: they are mostly the same few (utm values,
+# platforms, post ids), and quoting them each time cost as much as the rest of final_url.
+_quote = lru_cache(maxsize=4096)(quote_plus)
 
 
 def new_click(
@@ -177,7 +197,13 @@ def _expired(link: dict, now_ms: int) -> bool:
 
 def _iso_ms(now_ms: int) -> str:
     seconds, millis = divmod(now_ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    return f"{_iso_second(seconds)}.{millis:03d}Z"
+
+
+@lru_cache(maxsize=4)
+def _iso_second(seconds: int) -> str:
+    """Formatted once per second rather than twice per click."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 def _host(url: str | None) -> str | None:

@@ -8,6 +8,9 @@ parts, so that a handler that works here works behind the real gateway:
 - the most specific route wins; HEAD reaches only a HEAD or ANY route;
 - no route → 404 {"message":"Not Found"}; a failing handler or a result the gateway cannot use →
   500 {"message":"Internal Server Error"} (the traceback is logged); a body over 10 MB → 413.
+
+A client that goes away mid-request or mid-response (a browser cancelling a page, a curl
+interrupted) is ordinary, not a fault of the gateway: it is logged as one warning line.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -205,6 +209,14 @@ class Gateway(ThreadingHTTPServer):
         self.lambdas = lambdas
         super().__init__((host, port), _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone before a request began (an idle keep-alive connection reset): one line."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.warning("client %s disconnected: %s", client_address[0], type(error).__name__)
+        else:
+            super().handle_error(request, client_address)
+
     def answer(self, request: Request, request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
         raw_path = request.target.partition("?")[0]
         matched = self.router.match(request.method, raw_path)
@@ -224,6 +236,13 @@ class _Handler(BaseHTTPRequestHandler):
     server: Gateway
 
     def _serve(self) -> None:
+        try:
+            self._exchange()
+        except ConnectionError as error:  # BrokenPipeError, ConnectionResetError, ConnectionAbortedError
+            self.close_connection = True
+            log.warning("%s %s: client disconnected (%s)", self.command, self.path, type(error).__name__)
+
+    def _exchange(self) -> None:
         started = time.monotonic()
         request_id = base64.urlsafe_b64encode(uuid.uuid4().bytes[:12]).decode()
         try:

@@ -2,10 +2,12 @@
 
 The order of start-up is what makes the ready line trustworthy: the HTTP port is bound first (a
 taken port fails before anything else starts), then the embedded AWS (moto's server, in-process,
-on a free loopback port), the catalog's resources, the stream pollers (their iterators exist
+on a free loopback port), the catalog's resources, the state saved by the last run (before any
+poller runs, so restored items are not processed again), the stream pollers (their iterators exist
 before any request can write), the queue pollers and the scheduler, the admin key, and only then
 the gateway serves and the ready line is printed. SIGINT and SIGTERM stop it all in the reverse
-order and `run_dev` returns 0.
+order, saving the state once nothing writes any more and before the embedded AWS stops, and
+`run_dev` returns 0 (1 if that save failed). See `local/state.py` for what survives a restart.
 """
 
 from __future__ import annotations
@@ -18,15 +20,19 @@ import threading
 from pathlib import Path
 
 from contentflow.aws import reset_clients
+from contentflow.defaults import setting
 from contentflow.local.embedded import embedded_aws
 from contentflow.local.gateway import Gateway
 from contentflow.local.lambdas import Lambdas
 from contentflow.local.queues import QueuePoller
 from contentflow.local.scheduler import Scheduler, send_to_queue
+from contentflow.local.state import LocalState, Snapshot, StateError
 from contentflow.local.streams import StreamPoller
 from contentflow.resources import QUEUES, TABLES, provision
 
 READY = "ContentFlow ready at http://{host}:{port}"
+LOCAL_ADMIN = "local-admin"  # the name of the admin key `contentflow dev` registers
+STATE_DIR = Path(".contentflow/local-state")  # under the directory it runs in, where `.env` is read
 log = logging.getLogger("local.runtime")
 
 
@@ -50,10 +56,22 @@ def prepare_environment() -> None:
 
 
 class LocalRuntime:
-    """Embedded AWS, gateway and stream pollers: `start()`, `serve()`, `stop()`; tests use it too."""
+    """Embedded AWS, gateway and stream pollers: `start()`, `serve()`, `stop()`; tests use it too.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8000, *, stream_window_s: float = 1.0) -> None:
+    With a `state`, what the last run saved is loaded at start and saved again at stop.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        stream_window_s: float = 1.0,
+        state: LocalState | None = None,
+    ) -> None:
         self.host = host
+        self.state = state
+        self.restored: Snapshot | None = None
         self.lambdas = Lambdas()
         self.gateway = Gateway(host, port, self.lambdas)  # binds now: a taken port fails first
         self.port = self.gateway.server_address[1]
@@ -78,7 +96,12 @@ class LocalRuntime:
         return f"http://{host}:{self.port}"
 
     def start(self) -> None:
-        """Embedded AWS with every catalog resource, and the stream pollers; not serving yet."""
+        """Embedded AWS with every catalog resource and the saved state, and the pollers; not serving yet.
+
+        StateError if the state is in use by another run or cannot be loaded.
+        """
+        if self.state:
+            self.state.open()
         self.moto.start()
         self._moto_started = True
         moto_host, moto_port = self.moto.get_host_and_port()
@@ -86,23 +109,32 @@ class LocalRuntime:
         os.environ.setdefault("PUBLIC_BASE_URL", self.url)
         reset_clients()
         provision()
+        if self.state:
+            self.restored = self.state.load()
         for poller in [*self.pollers, *self.queue_pollers]:
             poller.start()
         self.scheduler.start()
+        if self.state:
+            self.state.autosave()
 
     def serve(self) -> None:
         self._serving.start()
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Stop everything; False if the state could not be saved (the previous save is kept)."""
         if self._serving.is_alive():
             self.gateway.shutdown()
         self.gateway.server_close()
         self.scheduler.stop()
         for poller in [*self.pollers, *self.queue_pollers]:
             poller.stop()
+        saved = True
+        if self.state:
+            saved = self.state.close()  # saves only once loaded, so never without the embedded AWS
         if self._moto_started:
             self.moto.stop()
             self._moto_started = False
+        return saved
 
 
 def _forget_iterator(iterator: str) -> None:
@@ -116,14 +148,56 @@ def _forget_iterator(iterator: str) -> None:
     dynamodbstreams_backends[account][region].shard_iterators.pop(iterator, None)
 
 
-def register_admin_key(raw: str | None) -> str:
-    """Register `raw` (or a new key) with the admin scope and return it; ValueError if malformed."""
-    from contentflow.security.service import create_key
+def register_admin_key(given: str | None) -> tuple[str, bool]:
+    """The admin key to announce, and whether the restored state held it already.
 
-    return create_key("local-admin", ("admin",), raw=raw or None)[0]
+    `given` (CONTENTFLOW_ADMIN_KEY) is registered unless it is there. Without it, an active
+    `local-admin` key of the restored state is kept (announced by its id only: only its hash is
+    stored, and it was printed when it was made), or a new key is made and returned whole.
+    ValueError if `given` is malformed, or the state holds its id revoked, expired or for another key.
+    """
+    from contentflow.security import repository
+    from contentflow.security.service import KEY_FORMAT, authenticate, create_key
+
+    if given:
+        match = KEY_FORMAT.match(given)
+        known = repository.get_key(match.group(1), consistent=True) if match else None
+        if known is None:
+            return create_key(LOCAL_ADMIN, ("admin",), raw=given)[0], False  # ValueError if malformed
+        if authenticate(f"Bearer {given}") is None:
+            status = known.status if known.status != "active" else "a different key with the same id"
+            raise ValueError(f"the saved local state holds key {known.key_id}: {status}")
+        return given, True
+    kept = [
+        key
+        for key in _all_keys()
+        if key.name == LOCAL_ADMIN and "admin" in key.scopes and key.status == "active"
+    ]
+    if kept:
+        return f"cf_{max(kept, key=lambda k: k.created_at).key_id}_…", True
+    return create_key(LOCAL_ADMIN, ("admin",))[0], False
 
 
-def run_dev(host: str = "127.0.0.1", port: int = 8000, *, stream_window_s: float = 1.0) -> int:
+def _all_keys():
+    from contentflow.security import repository
+
+    cursor = None
+    while True:
+        keys, cursor = repository.keys_page(100, cursor)
+        yield from keys
+        if not cursor:
+            return
+
+
+def run_dev(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    stream_window_s: float = 1.0,
+    state_dir: Path | None = STATE_DIR,
+    reset: bool = False,
+) -> int:
+    """`contentflow dev`; the state is kept in `state_dir/<stage>.jsonl` (None: not kept)."""
     prepare_environment()
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
@@ -132,22 +206,34 @@ def run_dev(host: str = "127.0.0.1", port: int = 8000, *, stream_window_s: float
     )
     for chatty in ("botocore", "werkzeug"):  # credentials found, moto's line per request
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    state = LocalState(state_dir / f"{setting('STAGE')}.jsonl", reset=reset) if state_dir else None
     try:
-        runtime = LocalRuntime(host, port, stream_window_s=stream_window_s)
+        runtime = LocalRuntime(host, port, stream_window_s=stream_window_s, state=state)
     except OSError as error:
         print(f"contentflow dev: cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
         return 2
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        runtime.start()
+        try:
+            runtime.start()
+        except StateError as error:
+            print(f"contentflow dev: {error}", file=sys.stderr)
+            return 2
+        if state:
+            print(_state_line(state, runtime.restored), flush=True)
         given = os.environ.get("CONTENTFLOW_ADMIN_KEY", "").strip()
         try:
-            raw = register_admin_key(given)
+            key, kept = register_admin_key(given)
         except ValueError as error:
             print(f"contentflow dev: CONTENTFLOW_ADMIN_KEY is not a usable key: {error}", file=sys.stderr)
             return 2
-        print(f"Admin API key: {'the one in CONTENTFLOW_ADMIN_KEY' if given else raw}", flush=True)
+        if given:
+            print("Admin API key: the one in CONTENTFLOW_ADMIN_KEY", flush=True)
+        elif kept:  # no new key: the one printed before still works
+            print(f"Admin API key: kept with the local state ({key}, as printed before)", flush=True)
+        else:
+            print(f"Admin API key: {key}", flush=True)
         print(f"Embedded AWS: {os.environ['AWS_ENDPOINT_URL']} (AWS_ENDPOINT_URL for the CLI)", flush=True)
         if not stop.is_set():  # a signal during start-up: stop without ever announcing readiness
             runtime.serve()
@@ -158,5 +244,13 @@ def run_dev(host: str = "127.0.0.1", port: int = 8000, *, stream_window_s: float
     finally:
         for sig, handler in previous.items():  # a second Ctrl-C interrupts a stuck shutdown
             signal.signal(sig, handler)
-        runtime.stop()
-    return 0
+        saved = runtime.stop()
+    return 0 if saved else 1
+
+
+def _state_line(state: LocalState, restored: Snapshot | None) -> str:
+    if restored:
+        return f"Local state: restored from {state.path}, saved {restored.saved_at} ({restored.describe()})"
+    if state.forgotten:
+        return f"Local state: starting clean (--reset deleted {state.path}); saved there at stop"
+    return f"Local state: none saved yet; saved to {state.path} at stop (--reset starts clean)"

@@ -1,0 +1,244 @@
+"""Every catalog function, run as Lambda runs it: awslambdaric under python3.13, with only its packaged
+code and layers (host twins built by the same bundling code as the CDK assets) on sys.path,
+against the embedded moto, invoked with a representative event."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+import pytest
+
+from contentflow.ids import ulid
+from contentflow.resources import FUNCTIONS, QUEUES, table_name
+from tests.conftest import BROWSER, http_event
+from tests.packaged.runtime_api import invoke
+
+pytestmark = pytest.mark.packaged
+ENVIRONMENT = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "STAGE",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+)
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    """The host twins of every asset, built fresh: a stale package would test old code."""
+    from infra_cdk.bundling import runtime_python
+    from infra_cdk.package import build
+
+    out = tmp_path_factory.mktemp("package")
+    build(out, lambda_assets=False)
+    return out, runtime_python()
+
+
+def run(package, aws, name: str, event: dict, *, drop: str | None = None):
+    """Invoke `name` from its package (without the distribution `drop`, to show that matters)."""
+    from infra_cdk.package import paths
+
+    out, python = package
+    sys_path = [*paths(name, out), out / "host" / "runtime"]
+    if drop:
+        sys_path = [_without(p, drop) for p in sys_path]
+    endpoint = aws("sts").meta.endpoint_url
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        **{name: os.environ[name] for name in ENVIRONMENT},
+    }  # tests/conftest.py's
+    return invoke(python, sys_path, json.loads(json.dumps(event, default=str)), env)
+
+
+def _without(directory, distribution: str):
+    """A copy of a layer directory without one top-level package (a dependency left out)."""
+    if not (directory / distribution).exists():
+        return directory
+    copy = directory.parent / f"{directory.name}-without-{distribution}"
+    if not copy.exists():
+        shutil.copytree(directory, copy, ignore=shutil.ignore_patterns(distribution))
+    return copy
+
+
+def sqs_event(queue: str, body: dict) -> dict:
+    from contentflow.aws import client
+    from contentflow.resources import queue_url
+
+    arn = client("sqs").get_queue_attributes(QueueUrl=queue_url(queue), AttributeNames=["QueueArn"])
+    now = str(int(time.time() * 1000))
+    record = {
+        "messageId": f"m-{queue}",
+        "receiptHandle": "packaged",
+        "body": json.dumps(body),
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now,
+            "ApproximateFirstReceiveTimestamp": now,
+        },
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn["Attributes"]["QueueArn"],
+        "awsRegion": "eu-west-1",
+    }
+    return {"Records": [record]}
+
+
+def job(kind: str) -> dict:
+    return sqs_event(f"job_{kind}", {"kind": kind, "payload": {}, "idempotency_key": f"packaged-{kind}"})
+
+
+def test_every_catalog_function_is_covered_here():
+    assert set(FUNCTIONS) == set(CASES)
+
+
+def redirect(aws, make_link):
+    code = make_link().code
+    event = http_event(
+        "GET", f"/l/{code}", "/l/{code}", path_parameters={"code": code}, headers={"user-agent": BROWSER}
+    )
+
+    def check(answer):
+        assert answer["statusCode"] == 302 and answer["headers"]["Location"].startswith(
+            "https://shop.example.com/"
+        )
+
+    return event, check
+
+
+def click_buffer(aws, make_link):
+    code = make_link().code
+    click = {
+        "event_id": "01JQ0000000000000000000001",
+        "code": code,
+        "ts": 1_795_000_000_000,
+        "day": "2026-11-29",
+    }
+    click |= {"platform": "reddit", "post_id": None, "session_id": "s1", "amount_eur": "0.2", "is_bot": False}
+
+    def check(answer):
+        assert answer == {"batchItemFailures": []}
+        item = aws("dynamodb").get_item(
+            TableName=table_name("clicks"), Key={"event_id": {"S": click["event_id"]}}
+        )
+        assert item["Item"]["code"]["S"] == code
+
+    return sqs_event("click_buffer", click), check
+
+
+def click_stream(aws, make_link):
+    record = {
+        "eventID": "1",
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "SequenceNumber": "100",
+            "NewImage": {
+                "event_id": {"S": "01JQ0000000000000000000002"},
+                "code": {"S": "pk-1"},
+                "day": {"S": "2026-11-29"},
+                "platform": {"S": "youtube"},
+                "session_id": {"S": "s2"},
+                "amount_eur": {"N": "0.2"},
+                "is_bot": {"BOOL": False},
+            },
+        },
+        "eventSourceARN": "arn:aws:dynamodb:eu-west-1:123456789012:table/x/stream/2026-11-29T00:00:00.000",
+    }
+    event = {"Records": [record], "shardId": "shard-1", "state": {}, "isFinalInvokeForWindow": False}
+
+    def check(answer):
+        assert answer == {"state": {}, "batchItemFailures": []}
+        row = aws("dynamodb").get_item(
+            TableName=table_name("stats"), Key={"pk": {"S": "total"}, "sk": {"S": "platform#youtube"}}
+        )
+        assert row["Item"]["clicks"]["N"] == "1"
+
+    return event, check
+
+
+def postback(aws, make_link):
+    from contentflow.security.secrets import secret_value
+    from contentflow.security.signing import sign
+
+    body = json.dumps({"click_id": ulid(), "order_id": "o-packaged", "amount_eur": 3})
+    headers = {"x-contentflow-signature": sign(body, secret_value("postback-signing-key"), int(time.time()))}
+    event = http_event("POST", "/api/conversions", "/api/conversions", body=body, headers=headers)
+
+    def check(answer):
+        assert answer["statusCode"] == 404, answer  # signed and understood; the click is unknown
+        assert "click" in json.loads(answer["body"])["error"]
+
+    return event, check
+
+
+def api(aws, make_link):
+    from contentflow.security.service import create_key
+
+    raw, _ = create_key("packaged", ("links:read",))
+    make_link(code="packaged-1")
+    event = http_event("GET", "/api/links", "/api/links", headers={"authorization": f"Bearer {raw}"})
+
+    def check(answer):
+        assert answer["statusCode"] == 200
+        assert [link["code"] for link in json.loads(answer["body"])["items"]] == ["packaged-1"]
+
+    return event, check
+
+
+def job_check(kind: str):
+    def case(aws, make_link):
+        def check(answer):
+            from contentflow.jobs.service import list_runs
+
+            assert answer == {"batchItemFailures": []}
+            assert [r.status for r in list_runs(kind=kind).items] == ["done"]
+
+        return job(kind), check
+
+    return case
+
+
+CASES = {
+    "redirect": redirect,
+    "click_buffer": click_buffer,
+    "click_stream": click_stream,
+    "postback": postback,
+    "api": api,
+    "job_watchdog": job_check("watchdog"),
+    "job_heartbeat": job_check("heartbeat"),
+    "job_metrics_pull": job_check("metrics_pull"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_packaged_function_answers(package, aws, make_link, name):
+    event, check = CASES[name](aws, make_link)
+    outcome = run(package, aws, name, event)
+    assert outcome.kind == "response", f"{outcome.kind}: {outcome.body}\n{outcome.stderr[-3000:]}"
+    check(outcome.body)
+
+
+@pytest.mark.parametrize(("name", "dependency"), [("redirect", "aws_lambda_powertools"), ("api", "pydantic")])
+def test_a_dependency_missing_from_a_layer_fails_the_function(package, aws, make_link, name, dependency):
+    event, _ = CASES[name](aws, make_link)
+    outcome = run(package, aws, name, event, drop=dependency)
+    assert outcome.kind in ("init_error", "error", "exited"), outcome
+    assert dependency in json.dumps(outcome.body) + outcome.stderr
+
+
+def test_the_redirect_package_holds_no_pydantic_numpy_or_google_client(package):
+    from infra_cdk.package import paths
+
+    out, _ = package
+    names = {p.name for directory in paths("redirect", out) for p in directory.iterdir()}
+    assert names & {"pydantic", "pydantic_core", "numpy", "googleapiclient"} == set()
+    assert "aws_lambda_powertools" in names  # the listing is real
+
+
+def test_queues_of_the_jobs_exist_for_the_events(aws):
+    assert {f"job_{k}" for k in ("watchdog", "heartbeat", "metrics_pull")} <= set(QUEUES)
