@@ -7,7 +7,9 @@ same machine, the same network path and the same moment.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import statistics
@@ -104,14 +106,18 @@ def floor_handler(event, context):
 
 def warm_redirect_ratio(rounds: int = 2000) -> tuple[float, float, float]:
     """Median µs of the warm redirect and of the floor, interleaved; returns (ours, floor, ratio)."""
-    import contextlib
-    import io
-
     redirect, code = load_redirect(), make_link()
     event, context = redirect_event(code), Context()
+    ours, floor = _interleaved(redirect, event, context, rounds, warm=50)  # warm: cache, connections
+    ours_us, floor_us = statistics.median(ours) * 1e6, statistics.median(floor) * 1e6
+    return ours_us, floor_us, ours_us / floor_us
+
+
+def _interleaved(redirect, event, context, rounds: int, *, warm: int) -> tuple[list[float], list[float]]:
+    """Seconds per call of the redirect and of the floor, alternating which goes first."""
     ours, floor = [], []
     with contextlib.redirect_stdout(io.StringIO()):  # the EMF lines
-        for _ in range(50):  # warm both: cache, connections
+        for _ in range(warm):
             redirect(event, context)
             floor_handler(event, context)
         for i in range(rounds):
@@ -120,8 +126,7 @@ def warm_redirect_ratio(rounds: int = 2000) -> tuple[float, float, float]:
                 started = time.perf_counter()
                 handler(event, context)
                 times.append(time.perf_counter() - started)
-    ours_us, floor_us = statistics.median(ours) * 1e6, statistics.median(floor) * 1e6
-    return ours_us, floor_us, ours_us / floor_us
+    return ours, floor
 
 
 def own_work_per_redirect(rounds: int = 3000) -> tuple[float, float]:
@@ -131,9 +136,6 @@ def own_work_per_redirect(rounds: int = 3000) -> tuple[float, float]:
     the link cache's refresh, still goes to moto), so what is timed is the handlers' own work:
     botocore's request building and the network are left out of both. Returns (ours, floor).
     """
-    import contextlib
-    import io
-
     from contentflow.aws import client
 
     redirect, code = load_redirect(), make_link()
@@ -144,19 +146,9 @@ def own_work_per_redirect(rounds: int = 3000) -> tuple[float, float]:
     def stubbed(operation: str, params: dict) -> dict:
         return {} if operation == "PutItem" else real_call(operation, params)
 
-    ours, floor = [], []
     dynamodb._make_api_call = stubbed
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # the EMF lines
-            for _ in range(200):  # warm both: link cache, agent cache, allocator
-                redirect(event, context)
-                floor_handler(event, context)
-            for i in range(rounds):
-                pair = ((redirect, ours), (floor_handler, floor))
-                for handler, times in pair if i % 2 else reversed(pair):
-                    started = time.perf_counter()
-                    handler(event, context)
-                    times.append(time.perf_counter() - started)
+    try:  # warm: link cache, agent cache, allocator
+        ours, floor = _interleaved(redirect, event, context, rounds, warm=200)
     finally:
         del dynamodb._make_api_call  # the class's method again
     return statistics.median(ours) * 1e6, statistics.median(floor) * 1e6
@@ -194,9 +186,6 @@ def cold_import_ratio(runs: int = 15) -> tuple[float, float, float]:
 
 def aws_calls_per_redirect() -> tuple[int, int]:
     """(calls on a warm redirect of a cached link, calls on a cache miss), counted at botocore."""
-    import contextlib
-    import io
-
     from contentflow.aws import client
     from contentflow.links import cache
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -80,6 +81,7 @@ def run() -> list[tuple[str, str, str, bool]]:
     from tests.fakes import fake_for
 
     fakes = {platform: fake_for(platform)() for platform in ("youtube", "reddit")}
+    logging.getLogger("contentflow").setLevel(logging.WARNING)  # the workers' run lines are not figures
     server = start_embedded_aws(stage="test")
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -9,8 +9,8 @@ from urllib.parse import unquote_plus, urlencode, urlsplit
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from contentflow import observability
-from contentflow.clicks import bots, repository
+from contentflow import dynamo, observability
+from contentflow.clicks import bots
 from contentflow.clicks.service import Visit, final_url, new_click
 from contentflow.observability import METRICS, count, emf_line, log_metrics_directly, metrics
 from tests.unit.test_bots import BOTS, HUMANS
@@ -96,7 +96,22 @@ def click(**changes) -> dict:
 )
 def test_the_item_is_what_type_serializer_writes(changes):
     value = click(**changes)
-    assert repository._item(value) == {k: serialize(v) for k, v in value.items() if v is not None}
+    assert dynamo.to_item(value) == {k: serialize(v) for k, v in value.items() if v is not None}
+
+
+def test_items_read_back_as_type_deserializer_reads_them():
+    from boto3.dynamodb.types import TypeDeserializer
+
+    value = click(tags=["a", 1], extra={"k": Decimal("1.50")}, flags={"x", "y"}, blob=b"\x00", none=None)
+    wire = {**dynamo.to_item(value), "none": {"NULL": True}, "numbers": {"NS": ["1", "2.5"]}}
+    deserialize = TypeDeserializer().deserialize
+    assert dynamo.from_item(wire) == {k: deserialize(v) for k, v in wire.items()}
+
+
+def test_the_redirect_does_not_import_boto3s_dynamodb_types():
+    from tests.unit.test_redirect_imports import imported_by
+
+    assert "boto3.dynamodb.types" not in imported_by("redirect")
 
 
 @pytest.mark.parametrize(
@@ -112,7 +127,7 @@ def test_numbers_dynamodb_refuses_are_refused_alike(amount):
     with pytest.raises(Exception) as expected:
         serialize(amount)
     with pytest.raises(expected.type):
-        repository._item(click(amount_eur=amount))
+        dynamo.to_item(click(amount_eur=amount))
 
 
 # --- the final URL

@@ -1,20 +1,12 @@
 """DynamoDB access for links. Plain dicts in and out: the redirect imports this module."""
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from contentflow.aws import client, transact_write
+from contentflow.dynamo import from_item, to_item, to_value
 from contentflow.resources import table_name
-
-_to_dynamo = TypeSerializer().serialize
-_from_dynamo = TypeDeserializer().deserialize
 
 
 class CodeTaken(Exception):
     pass
-
-
-def _plain(item: dict) -> dict:
-    return {k: _from_dynamo(v) for k, v in item.items()}
 
 
 def get(code: str, *, consistent: bool = False) -> dict | None:
@@ -28,7 +20,7 @@ def get(code: str, *, consistent: bool = False) -> dict | None:
             TableName=table_name("links"), Key={"code": {"S": code}}
         )
     item = item.get("Item")
-    return _plain(item) if item else None
+    return from_item(item) if item else None
 
 
 def put_new(link: dict, *, along: tuple[dict, ...] = ()) -> None:
@@ -36,7 +28,7 @@ def put_new(link: dict, *, along: tuple[dict, ...] = ()) -> None:
     in one transaction with the items `along` (its audit entry)."""
     put = {
         "TableName": table_name("links"),
-        "Item": {k: _to_dynamo(v) for k, v in link.items() if v is not None},
+        "Item": to_item(link),
         "ConditionExpression": "attribute_not_exists(code)",
     }
     if not transact_write([{"Put": put}, *along]):
@@ -53,12 +45,12 @@ def update(code: str, changes: dict, *, revision: int | None, along: tuple[dict,
     clauses = ["SET " + ", ".join(f"#{name} = :{name}" for name in sets)]
     if removes:
         clauses.append("REMOVE " + ", ".join(f"#{name}" for name in removes))
-    values = {f":{name}": _to_dynamo(value) for name, value in sets.items()}
+    values = {f":{name}": to_value(value) for name, value in sets.items()}
     if revision is None:
         condition = "attribute_exists(code) AND attribute_not_exists(#revision)"
     else:
         condition = "attribute_exists(code) AND #revision = :seen"
-        values[":seen"] = _to_dynamo(revision)
+        values[":seen"] = to_value(revision)
     change = {
         "TableName": table_name("links"),
         "Key": {"code": {"S": code}},
@@ -77,7 +69,7 @@ def scan_page(limit: int, start_code: str | None) -> tuple[list[dict], str | Non
         args["ExclusiveStartKey"] = {"code": {"S": start_code}}
     page = client("dynamodb").scan(**args)
     last = page.get("LastEvaluatedKey")
-    return [_plain(item) for item in page.get("Items", [])], last["code"]["S"] if last else None
+    return [from_item(item) for item in page.get("Items", [])], last["code"]["S"] if last else None
 
 
 def statuses() -> list[tuple[str, str | None]]:
