@@ -4,12 +4,13 @@ the truncated body, the count of calls. A subclass renders the platform's own pa
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import httpx
 
 
-class HttpFake:
+class HttpFake(ABC):
     """A platform's HTTP API over `httpx.MockTransport`; `requests` keeps what the connector sent."""
 
     NAME: ClassVar[str]
@@ -58,10 +59,10 @@ class HttpFake:
             )
         return response
 
+    @abstractmethod
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The platform's answer to a well-formed, authorised request."""
-        raise NotImplementedError
 
+    @abstractmethod
     def error_body(self, request: httpx.Request, status: int, reason) -> dict:
         """The platform's error payload for `status`, with `reason` as its code when given."""
-        raise NotImplementedError

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from contentflow.ids import ulid
 from contentflow.links import repository as links
 from contentflow.platforms.models import METRICS, SOURCES
+from contentflow.platforms.registry import CONNECTED
 from contentflow.posts import repository
 from contentflow.posts.models import (
     HistoryDay,
@@ -31,7 +32,6 @@ from contentflow.posts.models import (
 )
 from contentflow.security import audit
 
-PLATFORMS = ("youtube", "reddit", "pinterest", "instagram", "tiktok")
 RECORD_ATTEMPTS = 3
 MAX_ACTIONS = 100  # DynamoDB's largest transaction
 
@@ -164,7 +164,7 @@ def list_posts(
     before = _decode(cursor)
     lower = iso(since) if since else None
     newest: list[dict] = []
-    for name in [platform] if platform else PLATFORMS:
+    for name in [platform] if platform else CONNECTED:
         for n, item in enumerate(repository.by_platform(name, since=lower, before=before, status=status)):
             if n > limit:  # one more than a page tells whether there is a next one
                 break
