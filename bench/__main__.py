@@ -2,11 +2,11 @@
 
 import sys
 
-from bench import click_path, metrics_pull, package
+from bench import bandit, click_path, metrics_pull, package
 
 
 def main() -> int:
-    rows = click_path.run() + package.run() + metrics_pull.run()
+    rows = click_path.run() + package.run() + metrics_pull.run() + bandit.run()
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'measured':<34}  {'target':<8}  met")
     for figure, measured, target, met in rows:

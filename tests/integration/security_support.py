@@ -15,12 +15,15 @@ MUTATIONS = [r for r in API_ROUTES if r.method in ("POST", "PUT", "PATCH", "DELE
 PATH_SAMPLES = {"code": "sample-1", "kind": "heartbeat", "queue": "job_heartbeat", "name": "autopilot"}
 PATH_SAMPLES["key_id"] = "0123456789ab"
 PATH_SAMPLES["post_id"] = "01JQ0000000000000000000000"
+PATH_SAMPLES["key"] = "denylist_keywords"
 BODIES = {
     "POST /api/links": {"affiliate_url": "https://shop.example.com/p/1"},
     "PATCH /api/links/{code}": {"tags": ["spring"]},
     "PUT /api/flags/{name}": {"enabled": True},
     "POST /api/keys": {"name": "made-by-test", "scopes": ["keys:admin"]},  # what its caller holds
     "POST /api/posts/import": {"posts": [{"platform": "reddit", "external_id": "t3_sample1"}]},
+    "PUT /api/rules/{key}": {"value": ["casino"]},
+    "PUT /api/bandit/config": {"gamma": 0.95},
 }
 
 

@@ -25,6 +25,8 @@ EXPECTED = {
     "POST /api/keys": ("keys.create", None),
     "DELETE /api/keys/{key_id}": ("keys.revoke", None),
     "POST /api/posts/import": ("posts.import", None),
+    "PUT /api/rules/{key}": ("rules.set", "rule:denylist_keywords"),
+    "PUT /api/bandit/config": ("bandit.config", "bandit:config"),
 }
 
 

@@ -116,6 +116,7 @@ def test_the_dlq_view_lists_every_queue_with_a_dead_letter_queue(aws, api):
         "job_watchdog": 0,
         "job_heartbeat": 0,
         "job_metrics_pull": 0,
+        "job_bandit_update": 0,
     }
 
 

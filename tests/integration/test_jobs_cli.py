@@ -30,6 +30,7 @@ def test_enqueue_dlq_and_requeue(aws, capsys):
         "job_watchdog",
         "job_heartbeat",
         "job_metrics_pull",
+        "job_bandit_update",
     }
     assert main(["jobs", "requeue", "job_watchdog"]) == 0
     assert output(capsys) == {"queue": "job_watchdog", "moved": 0}

@@ -212,6 +212,7 @@ CASES = {
     "job_watchdog": job_check("watchdog"),
     "job_heartbeat": job_check("heartbeat"),
     "job_metrics_pull": job_check("metrics_pull"),
+    "job_bandit_update": job_check("bandit_update"),
 }
 
 
@@ -223,7 +224,10 @@ def test_the_packaged_function_answers(package, aws, make_link, name):
     check(outcome.body)
 
 
-@pytest.mark.parametrize(("name", "dependency"), [("redirect", "aws_lambda_powertools"), ("api", "pydantic")])
+@pytest.mark.parametrize(
+    ("name", "dependency"),
+    [("redirect", "aws_lambda_powertools"), ("api", "pydantic"), ("job_bandit_update", "numpy")],
+)
 def test_a_dependency_missing_from_a_layer_fails_the_function(package, aws, make_link, name, dependency):
     event, _ = CASES[name](aws, make_link)
     outcome = run(package, aws, name, event, drop=dependency)
@@ -241,4 +245,4 @@ def test_the_redirect_package_holds_no_pydantic_numpy_or_google_client(package):
 
 
 def test_queues_of_the_jobs_exist_for_the_events(aws):
-    assert {f"job_{k}" for k in ("watchdog", "heartbeat", "metrics_pull")} <= set(QUEUES)
+    assert {f"job_{k}" for k in ("watchdog", "heartbeat", "metrics_pull", "bandit_update")} <= set(QUEUES)

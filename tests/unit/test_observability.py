@@ -69,3 +69,50 @@ def test_prometheus_client_is_imported_on_the_first_scrape_only():
     modules = imported_by("api")
     assert "contentflow.web.metrics_api" in modules
     assert not {m for m in modules if m.startswith("prometheus_client")}
+
+
+LATE_LOGGER = """
+import io, json, sys
+from contentflow import observability
+
+made_first = sys.argv[1] == "first"
+if made_first:
+    observability.powertools_logger()
+assert ("aws_lambda_powertools" in sys.modules) == made_first
+buffer = io.StringIO()
+with observability.bound("outer", job_id="j1"):
+    with observability.bound("inner"):
+        observability.append_keys(run_id="r1")
+    logger = observability.powertools_logger()  # made here, unless it was first
+    logger.registered_handler.setStream(buffer)
+    logger.info("within")
+logger.info("after")
+with observability.bound("again"):
+    logger.info("bound again")
+for line in buffer.getvalue().splitlines():
+    entry = json.loads(line)
+    del entry["timestamp"], entry["location"]
+    print(json.dumps(entry))
+"""
+
+
+def test_a_logger_made_late_logs_the_keys_bound_before_as_one_made_first():
+    """The redirect makes Powertools' logger on its first line: that line carries what was bound."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def lines(when: str) -> list[dict]:
+        run = subprocess.run(
+            [sys.executable, "-c", LATE_LOGGER, when], capture_output=True, text=True, check=True, cwd=ROOT
+        )
+        return [json.loads(line) for line in run.stdout.splitlines()]
+
+    late = lines("late")
+    assert late == lines("first")
+    assert [(e["message"], e.get("correlation_id"), e.get("job_id"), e.get("run_id")) for e in late] == [
+        ("within", "outer", "j1", "r1"),
+        ("after", None, "j1", "r1"),
+        ("bound again", "again", "j1", "r1"),
+    ]

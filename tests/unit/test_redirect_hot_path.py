@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus, urlencode, urlsplit
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from contentflow import dynamo, observability
+from contentflow import dynamo, ids, observability
 from contentflow.clicks import bots
 from contentflow.clicks.service import Visit, final_url, new_click
 from contentflow.observability import METRICS, count, emf_line, log_metrics_directly, metrics
@@ -311,3 +311,24 @@ def test_outside_a_wrapped_handler_counts_go_to_powertools_as_before():
     assert metrics.metric_set["Redirects"]["Value"] == [1.0]
     metrics.clear_metrics()
     assert observability._pending.get() is None
+
+
+# --- the ULID
+
+
+def reference_ulid(ms: int, random_bits: bytes) -> str:
+    """ids.ulid as it was written before its table: 26 shifts of five bits."""
+    value = (ms << 80) | int.from_bytes(random_bits, "big")
+    return "".join(ids._CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def test_a_ulid_is_what_the_26_shifts_gave(monkeypatch):
+    import os
+    import random
+
+    rng = random.Random(42)
+    cases = [(0, b"\0" * 10), ((1 << 48) - 1, b"\xff" * 10), (1_795_000_000_123, b"\x01" * 10)]
+    cases += [(rng.randrange(1 << 48), rng.randbytes(10)) for _ in range(2000)]
+    for ms, random_bits in cases:
+        monkeypatch.setattr(os, "urandom", lambda n, b=random_bits: b)
+        assert ids.ulid(ms) == reference_ulid(ms, random_bits)

@@ -90,9 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id", help="the 12 hex digits after cf_")
     revoke.set_defaults(func=_keys_revoke)
 
-    from contentflow.jobs.cli import add_commands
+    from contentflow.bandit import cli as bandit_cli
+    from contentflow.jobs import cli as jobs_cli
 
-    add_commands(commands)
+    jobs_cli.add_commands(commands)
+    bandit_cli.add_commands(commands)
     return parser
 
 

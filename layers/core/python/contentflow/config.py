@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     youtube_daily_quota: int = Field(DEFAULTS["YOUTUBE_DAILY_QUOTA"], ge=1)
     prior_ctr_instagram: float = Field(DEFAULTS["PRIOR_CTR_INSTAGRAM"], gt=0, le=1)
     prior_ctr_tiktok: float = Field(DEFAULTS["PRIOR_CTR_TIKTOK"], gt=0, le=1)
+    ai_max_risk: float = Field(DEFAULTS["AI_MAX_RISK"], ge=0)
+    ai_min_quality: float = Field(DEFAULTS["AI_MIN_QUALITY"], ge=0, le=1)
     flags_source: Literal["auto", "appconfig", "hosted"] = DEFAULTS["FLAGS_SOURCE"]
     flags_max_age_s: int = Field(DEFAULTS["FLAGS_MAX_AGE_S"], ge=0)
     feature_autopilot: bool = DEFAULTS["FEATURE_AUTOPILOT"]

@@ -35,6 +35,8 @@ DEFAULTS: dict[str, str | int | float | bool] = {
     "YOUTUBE_DAILY_QUOTA": 10_000,
     "PRIOR_CTR_INSTAGRAM": 0.008,
     "PRIOR_CTR_TIKTOK": 0.004,
+    "AI_MAX_RISK": 0.20,
+    "AI_MIN_QUALITY": 0.70,
     "FLAGS_SOURCE": "auto",
     "FLAGS_MAX_AGE_S": 5,
     "FEATURE_AUTOPILOT": True,

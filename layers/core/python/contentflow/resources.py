@@ -223,8 +223,12 @@ TABLES: dict[str, Table] = {
             pk=Key("post_id"),
             indexes=(Index("by_platform", pk=Key("platform"), sk=Key("published_sort")),),
         ),
-        # Checkpoints, locks, rate-limit buckets, agent state: small items keyed by purpose.
+        # Checkpoints, locks, rate-limit buckets, the bandit's posteriors, compliance rules: small items
+        # keyed by purpose.
         Table("state", pk=Key("pk"), sk=Key("sk"), ttl_attribute="expires_at"),
+        # Every choice of the bandit (contentflow.bandit), `day#YYYY-MM-DD` / `<ulid>`, with its
+        # propensity and the policy's version, so that a new policy can be evaluated offline.
+        Table("choices", pk=Key("pk"), sk=Key("sk"), ttl_attribute="expires_at"),
         # First click of a session on a link in a day: `day#code#session` → the claiming event.
         Table("uniques", pk=Key("pk"), ttl_attribute="expires_at"),
         Table("conversions", pk=Key("order_id")),
@@ -276,6 +280,13 @@ QUEUES: dict[str, Queue] = {
             batch_size=5,
         ),
         Queue(
+            "job_bandit_update",
+            consumer="job_bandit_update",
+            max_receive_count=3,
+            visibility_timeout_s=360,
+            batch_size=1,
+        ),
+        Queue(
             "job_heartbeat",
             consumer="job_heartbeat",
             max_receive_count=3,
@@ -296,6 +307,11 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("heartbeat", "rate(5 minutes)", "Proves that schedules, queues and workers work, end to end."),
     Schedule(
         "metrics_pull", "rate(30 minutes)", "Pulls recent posts' statistics from the platforms, in batches."
+    ),
+    Schedule(
+        "bandit_update",
+        "rate(1 hour)",
+        "Feeds the bandit the matured daily windows of clicks and impressions.",
     ),
 )
 
@@ -339,6 +355,12 @@ LAYERS: dict[str, Layer] = {
             ("google-api-python-client", "praw", "prawcore", "tzdata"),
             prune=("googleapiclient/discovery_cache/documents/*.json",),
             keep=("googleapiclient/discovery_cache/documents/youtube.v3.json",),
+        ),
+        Layer(
+            "numeric",
+            "numpy: the bandit's sampling and offline evaluation.",
+            ("numpy",),
+            prune=("numpy/tests", "numpy/*/tests", "numpy/f2py", "numpy/_pyinstaller", "numpy/typing"),
         ),
     )
 }
@@ -406,8 +428,9 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             "api",
             "Admin API: links, reports, jobs, flags, keys, audit, OpenAPI document, Prometheus exporter.",
-            reads=("stats", "runs", "state", "audit"),
-            writes=("links", "api_keys", "posts"),
+            layers=("base", "app", "numeric"),  # numpy loads only for the bandit's routes
+            reads=("stats", "runs", "audit"),
+            writes=("links", "api_keys", "posts", "state"),
             appends=("audit",),  # append-only: no function can change or delete the audit log
             sends=JOB_QUEUES,  # run a job now
             redrives=DEAD_LETTER_QUEUES,
@@ -428,8 +451,16 @@ FUNCTIONS: dict[str, Function] = {
             timeout_s=300,
             memory_mb=512,
             writes=("posts",),
+            sends=("job_bandit_update",),  # the bandit learns after each pull
             secrets=PLATFORM_SECRETS,
             flags="read",
+        ),
+        job_worker(
+            "bandit_update",
+            "Discounts the bandit's posteriors and adds the matured windows of clicks and impressions.",
+            layers=("base", "app", "numeric"),
+            timeout_s=60,
+            reads=("posts",),
         ),
     )
 }
@@ -450,6 +481,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/posts", "api", "posts:read"),
     Route("GET", "/api/posts/{post_id}", "api", "posts:read"),
     Route("GET", "/api/platforms", "api", "posts:read"),
+    Route("GET", "/api/bandit", "api", "bandit:read"),
+    Route("PUT", "/api/bandit/config", "api", "bandit:write"),
+    Route("GET", "/api/rules", "api", "rules:read"),
+    Route("GET", "/api/rules/{key}", "api", "rules:read"),
+    Route("PUT", "/api/rules/{key}", "api", "rules:write"),
     Route("GET", "/api/runs", "api", "jobs:read"),
     Route("POST", "/api/jobs/{kind}/run", "api", "jobs:admin"),
     Route("GET", "/api/dlq", "api", "jobs:read"),

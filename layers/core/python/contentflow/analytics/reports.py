@@ -4,7 +4,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -124,3 +124,25 @@ def to_csv(rows: list[BaseModel]) -> str:
         writer.writeheader()
         writer.writerows(row.model_dump(mode="json") for row in rows)
     return out.getvalue()
+
+
+class ClickCounts:
+    """Human clicks per (link code, platform) and day, read once per day from the stats rows."""
+
+    def __init__(self) -> None:
+        self._days: dict[str, dict[tuple[str, str], int]] = {}
+
+    def day(self, day: str) -> dict[tuple[str, str], int]:
+        if day not in self._days:
+            counts: dict[tuple[str, str], int] = defaultdict(int)
+            for row in repository.day_rows(day):
+                counts[(row["code"], row["platform"])] += int(row["clicks"])
+            self._days[day] = counts
+        return self._days[day]
+
+    def since(self, code: str, platform: str, first_day: str, today: str) -> int:
+        day, total = datetime.fromisoformat(first_day), 0
+        while (iso := day.date().isoformat()) <= today:
+            total += self.day(iso).get((code, platform), 0)
+            day += timedelta(days=1)
+        return total

@@ -1,6 +1,7 @@
 """Following a short link: where to send the visitor, and the click it leaves behind.
 
-Imported by the redirect on every cold start: standard library, boto3 and Powertools only.
+Imported by the redirect on every cold start: standard library and boto3 only. Powertools' logger is
+made when a line is first logged here (a click write failed, the visitor hash is unavailable).
 """
 
 import base64
@@ -9,20 +10,18 @@ import hmac
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
-
-from aws_lambda_powertools import Logger
 
 from contentflow.clicks import bots, repository
 from contentflow.defaults import setting
 from contentflow.ids import ulid
 from contentflow.links import cache as links
 from contentflow.links.rules import CODE_PATTERN
-from contentflow.observability import count
+from contentflow.observability import count, powertools_logger
 from contentflow.platforms import normalize_platform
 
 SESSION_COOKIE = "cf_sid"
@@ -31,11 +30,23 @@ _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _POST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
-logger = Logger(child=True)
+
+def _log():
+    """This module's Powertools logger (a child of the service's), made on the first line logged."""
+    powertools_logger()  # the parent first, whose handler a child writes through; this context's keys
+    return _child_logger()
 
 
-@dataclass(frozen=True)
-class Visit:
+@lru_cache(maxsize=1)
+def _child_logger():
+    from aws_lambda_powertools import Logger
+
+    return Logger(child=True)  # Powertools names a child after the module that makes it: this one
+
+
+# NamedTuples rather than frozen dataclasses, as in contentflow.resources: a seventh of the cost to
+# declare at cold start, and of the cost to build for each request.
+class Visit(NamedTuple):
     """What the redirect knows of one request."""
 
     code: str
@@ -48,8 +59,7 @@ class Visit:
     country: str | None = None  # from CloudFront's viewer-country header, when in front
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     status: int  # 302; 404 unknown or disabled; 410 expired without a fallback URL
     location: str | None = None
     new_session_id: str | None = None  # set when the visitor had no valid session cookie
@@ -153,14 +163,14 @@ def record_click(click: dict) -> str:
         repository.put_click(click)
         return "stored"
     except Exception:
-        logger.warning(
+        _log().warning(
             "click write failed; buffering it", extra={"event_id": click["event_id"]}, exc_info=True
         )
     try:
         repository.buffer_click(click)
         outcome = "buffered"
     except Exception:
-        logger.exception(
+        _log().exception(
             "click not stored nor buffered; kept in this log line", extra={"click": _loggable(click)}
         )
         outcome = "logged"
@@ -185,7 +195,7 @@ def _session(visit: Visit, day: str) -> tuple[str, str | None]:
         ).digest()
         session_id = base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
     except Exception:
-        logger.warning("visitor hash unavailable; using a random session", exc_info=True)
+        _log().warning("visitor hash unavailable; using a random session", exc_info=True)
         session_id = secrets.token_urlsafe(16)
     return session_id, session_id
 

@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from contentflow.analytics import repository as stats
+from contentflow.analytics.reports import ClickCounts
 from contentflow.config import get_settings
 from contentflow.jobs import JobContext, QuotaExhausted, job
 from contentflow.jobs import repository as jobs
@@ -44,6 +44,7 @@ OUTCOMES = (  # what a failed call counts as, most specific first
 CALL_OUTCOMES = ("ok", *(outcome for _, outcome in OUTCOMES), "error")  # cf_platform_api_calls_total
 STALE_AFTER_S = 3600  # two planning periods: by then newer batches hold the same posts
 RETRY_LATER_S = 300
+BANDIT_AFTER_S = 900  # the bandit learns once the batches planned here have run (SQS's longest delay)
 # Replacements of the platforms' HTTP layers, by platform (tests and the benchmark; empty in production).
 transports: dict[str, Any] = {}
 
@@ -107,7 +108,9 @@ def plan(ctx: JobContext) -> dict:
         if rest and capabilities(platform).estimates:
             entry["estimated"] = estimate(platform, rest, clicks)
     jobs.send_many(f"job_{ctx.kind}", messages)
-    return {"platforms": report, "batches": len(messages)}
+    learn = {"kind": "bandit_update", "payload": {}, "idempotency_key": f"{ctx.idempotency_key}#bandit"}
+    jobs.send("job_bandit_update", json.dumps(learn), delay_s=BANDIT_AFTER_S)
+    return {"platforms": report, "batches": len(messages), "bandit_update_in_s": BANDIT_AFTER_S}
 
 
 def account_problem(platform: str) -> str | None:
@@ -134,28 +137,6 @@ def _fingerprint(secret: dict) -> str:
 
 
 # --- estimates ----------------------------------------------------------------------------------------
-
-
-class ClickCounts:
-    """Human clicks per (link code, platform) and day, read once per day from the stats rows."""
-
-    def __init__(self) -> None:
-        self._days: dict[str, dict[tuple[str, str], int]] = {}
-
-    def day(self, day: str) -> dict[tuple[str, str], int]:
-        if day not in self._days:
-            counts: dict[tuple[str, str], int] = defaultdict(int)
-            for row in stats.day_rows(day):
-                counts[(row["code"], row["platform"])] += int(row["clicks"])
-            self._days[day] = counts
-        return self._days[day]
-
-    def since(self, code: str, platform: str, first_day: str, today: str) -> int:
-        day, total = datetime.fromisoformat(first_day), 0
-        while (iso := day.date().isoformat()) <= today:
-            total += self.day(iso).get((code, platform), 0)
-            day += timedelta(days=1)
-        return total
 
 
 def prior_ctr(platform: str) -> float:

@@ -27,6 +27,7 @@ from contentflow.security.inputs import MAX_JSON_DEPTH, too_deep
 from contentflow.security.service import authenticate
 from contentflow.web import (
     audit_api,
+    bandit_api,
     flags_api,
     jobs_api,
     keys_api,
@@ -34,6 +35,7 @@ from contentflow.web import (
     metrics_api,
     posts_api,
     reports_api,
+    rules_api,
 )
 from contentflow.web.openapi import openapi_document
 from contentflow.web.responses import error, json_response
@@ -64,6 +66,8 @@ app.include_router(metrics_api.router)
 app.include_router(keys_api.router)
 app.include_router(audit_api.router)
 app.include_router(posts_api.router)
+app.include_router(bandit_api.router)
+app.include_router(rules_api.router)
 
 
 def public_base_url(event: APIGatewayProxyEventV2) -> str:
