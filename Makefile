@@ -28,8 +28,10 @@ lint: $(VENV)/.installed-dev+cdk
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Two workers (CI has 2 cores); tests sharing a session fixture stay together (tests/conftest.py).
+TEST_WORKERS ?= 2
 test: lint $(CDK)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 synth: $(VENV)/.installed-cdk
 	$(BIN)/python infra_cdk/app.py -c stage=$(STAGE)

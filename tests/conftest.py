@@ -135,3 +135,12 @@ def http_event(
     if body is not None:
         event["body"] = body if isinstance(body, str) else json.dumps(body)
     return event
+
+
+def pytest_collection_modifyitems(items):
+    """`make test` runs two workers (pytest-xdist, `--dist loadgroup`): the tests sharing a costly
+    session fixture stay on one worker (the CDK app synthesized once, `contentflow dev` started
+    once); the others are spread a file at a time."""
+    for item in items:
+        folder = item.path.parent.name
+        item.add_marker(pytest.mark.xdist_group(folder if folder in ("infra", "e2e") else str(item.path)))

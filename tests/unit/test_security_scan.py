@@ -58,7 +58,7 @@ def test_every_baseline_entry_was_audited_as_no_secret():
 @pytest.mark.parametrize(
     ("line", "kind"),
     [
-        (f'KEY = "{new_raw_key()}"', "ContentFlow API key"),
+        pytest.param(f'KEY = "{new_raw_key()}"', "ContentFlow API key", id="contentflow-key"),
         # assembled here so that no scanner outside this test mistakes the file for a leak
         ('aws_access_key_id = "AKIA' + 'Z7Q3EXAMPLEX4M2Q"', "AWS Access Key"),
         ("-----BEGIN RSA " + "PRIVATE KEY-----", "Private Key"),
