@@ -29,9 +29,12 @@ lint: $(VENV)/.installed-dev+cdk
 	$(BIN)/ruff format --check .
 
 # Two workers (CI has 2 cores); tests sharing a session fixture stay together (tests/conftest.py).
+# The fuzzer runs on its own: under --dist loadgroup xdist runs none of schemathesis's cases.
 TEST_WORKERS ?= 2
+FUZZ := tests/e2e/test_fuzz_api.py
 test: lint $(CDK)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --ignore=$(FUZZ)
+	$(BIN)/pytest $(FUZZ)
 
 synth: $(VENV)/.installed-cdk
 	$(BIN)/python infra_cdk/app.py -c stage=$(STAGE)
