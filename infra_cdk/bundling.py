@@ -28,7 +28,7 @@ import jsii
 from contentflow.resources import Layer
 
 ROOT = Path(__file__).resolve().parents[1]
-PROVIDED_BY_LAMBDA = frozenset({"boto3", "botocore"})
+PROVIDED_BY_LAMBDA = frozenset({"boto3", "botocore", "python-dateutil"})  # dateutil: botocore needs it
 RUNTIME_PYTHON = "3.13"  # Lambda's python3.13: a version the tests here can run
 LAMBDA_PLATFORM = "manylinux2014_aarch64"  # wheels for Lambda's arm64
 SKIP = ("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")

@@ -37,6 +37,7 @@ def accept_findings(
     functions: Mapping[str, lambda_.Function],
     queues: Mapping[str, sqs.IQueue],
     secrets: Mapping[str, Construct],
+    buckets: Mapping[str, Construct],
     flags: Construct,
 ) -> None:
     def ref(construct: Construct) -> str:
@@ -87,6 +88,26 @@ def accept_findings(
         "It is itself the last resort: the clicks stream mapping sends batches that ran out of "
         "retries here, kept 14 days for an operator.",
     )
+    acknowledge(
+        queues["schedule_failures"],
+        "SQS3",
+        "It is itself the last resort: the schedules' EventBridge targets send firings they could "
+        "not deliver here, kept 14 days for an operator to requeue to their kinds' queues.",
+    )
+    for spec in FUNCTIONS.values():
+        for name in spec.buckets:
+            acknowledge(
+                functions[spec.name].role,
+                f"IAM5[Resource::<{ref(buckets[name])}.Arn>/*]",
+                f"Any object of the {name} bucket: their keys are made per upload (media/<ulid>/<file>).",
+            )
+    for name, bucket in buckets.items():
+        acknowledge(
+            bucket,
+            "S1",
+            f"{name}: objects are written and read through presigned URLs that the admin API and the "
+            "publisher sign (CloudTrail records the signers); access logs would need a bucket of their own.",
+        )
     for spec in SECRETS.values():
         acknowledge(
             secrets[spec.name],

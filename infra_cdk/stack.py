@@ -1,4 +1,4 @@
-"""The one stack of a stage: the data, then the functions and API that use it, their queues and
+"""The one stack of a stage: the data and media, then the functions and API that use it, their queues and
 schedules, the feature flags, the dashboard and alarms, the cost budget; and the cdk-nag findings it
 accepts (infra_cdk/nag.py)."""
 
@@ -15,6 +15,7 @@ from infra_cdk.constructs.monitoring import Monitoring
 from infra_cdk.constructs.queues import Queues
 from infra_cdk.constructs.schedules import Schedules
 from infra_cdk.constructs.secrets import Secrets
+from infra_cdk.constructs.storage import Storage
 from infra_cdk.constructs.streams import Streams
 from infra_cdk.nag import accept_findings
 from infra_cdk.stages import Stage
@@ -28,6 +29,7 @@ class ContentFlowStack(cdk.Stack):
         queues = Queues(self, "Queues", functions=api.functions)
         Streams(self, "Streams", tables=data.tables, functions=api.functions, queues=queues.queues)
         secrets = Secrets(self, "Secrets", stage=stage, functions=api.functions)
+        storage = Storage(self, "Storage", stage=stage, functions=api.functions)
         Schedules(self, "Schedules", queues=queues.queues)
         flags = Flags(self, "Flags", functions=api.functions)
         monitoring = Monitoring(
@@ -50,6 +52,7 @@ class ContentFlowStack(cdk.Stack):
             functions=api.functions,
             queues=queues.queues,
             secrets=secrets.secrets,
+            buckets=storage.buckets,
             flags=flags,
         )
         cdk.CfnOutput(self, "ApiUrl", value=api.http_api.url or "", description="Base URL of the HTTP API")

@@ -76,9 +76,11 @@ class Monitoring(Construct):
         redirect = self._redirect_metrics(http_api)
         limits = stage.alarms
 
-        # A DLQ names its queue; a queue without one (click_stream_failures) is itself the last resort.
+        # A DLQ names its queue; a queue without one (click_stream_failures, schedule_failures: the
+        # schedules' EventBridge DLQ) is itself the last resort.
         last_resort = {n: queues[n] for n, spec in QUEUES.items() if not spec.dead_letter}
-        for name, queue in {**dead_letters, **last_resort}.items():
+        waiting = {**dead_letters, **last_resort}
+        for name, queue in waiting.items():
             depth = queue.metric_approximate_number_of_messages_visible(
                 statistic="Maximum", period=FIVE_MINUTES
             )
@@ -105,7 +107,7 @@ class Monitoring(Construct):
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             missing=cloudwatch.TreatMissingData.BREACHING,  # no data is exactly the failure
         )
-        self.dashboard = self._dashboard(redirect, functions, queues, dead_letters)
+        self.dashboard = self._dashboard(redirect, functions, queues, waiting)
 
     # --- metrics -------------------------------------------------------------------------------
 
@@ -238,7 +240,7 @@ class Monitoring(Construct):
         redirect: Mapping[str, cloudwatch.IMetric],
         functions: Mapping[str, lambda_.IFunction],
         queues: Mapping[str, sqs.IQueue],
-        dead_letters: Mapping[str, sqs.IQueue],
+        waiting: Mapping[str, sqs.IQueue],
     ) -> cloudwatch.Dashboard:
         def graph(title: str, metrics: list[cloudwatch.IMetric], width: int = 8) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=metrics, width=width, height=6)
@@ -267,10 +269,10 @@ class Monitoring(Construct):
                 ],
             ),
             graph(
-                "DLQ depth",
+                "DLQ depth",  # the DLQs and the last-resort queues: what the DeadLetters alarms watch
                 [
                     q.metric_approximate_number_of_messages_visible(label=n, statistic="Maximum")
-                    for n, q in dead_letters.items()
+                    for n, q in waiting.items()
                 ],
             ),
             graph(

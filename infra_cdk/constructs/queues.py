@@ -1,5 +1,6 @@
-"""Every catalog queue: SQS with its dead-letter queue and redrive policy, the consumer's event
-source mapping (partial batch responses), and the grants the catalog's functions declare."""
+"""Every catalog queue: SQS with its dead-letter queue and redrive policy (or none, for a last
+resort), the consumer's event source mapping (partial batch responses), and the grants the
+catalog's functions declare."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.aws_lambda_event_sources import SqsEventSource
 from constructs import Construct
 
-from contentflow.resources import FUNCTIONS, QUEUES, Queue
+from contentflow.resources import FUNCTIONS, JOB_QUEUES, QUEUES, Queue
 
 RETENTION = cdk.Duration.days(14)  # SQS's longest: a dead letter waits two weeks for its operator
 
@@ -38,6 +39,11 @@ class Queues(Construct):
             for name in spec.sends:
                 self.queues[name].grant_send_messages(function)
             for name in spec.redrives:  # peek and move back (operator), or dead-letter a stuck run (watchdog)
+                if QUEUES[name].requeue_by_kind:  # a last resort of job messages: each back to its kind
+                    self.queues[name].grant_consume_messages(function)
+                    for job in JOB_QUEUES:
+                        self.queues[job].grant_send_messages(function)
+                    continue
                 self.dead_letters[name].grant_consume_messages(function)
                 self.dead_letters[name].grant_send_messages(function)
                 self.queues[name].grant_send_messages(function)

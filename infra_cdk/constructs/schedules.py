@@ -1,19 +1,22 @@
 """One EventBridge rule per catalog schedule, whose target puts the job message on its kind's queue.
 
 The message's idempotency key carries the event's `<time>`, so every delivery of one firing is the
-same work (the local scheduler builds the same message with `scheduled_message`).
+same work (the local scheduler builds the same message with `scheduled_message`). A delivery SQS
+keeps refusing goes, after the schedule's retry policy, to its `on_failure_queue` (a catalog queue:
+encrypted, kept 14 days, watched by an alarm) rather than being dropped; CDK's queue policy lets
+EventBridge send there only for these rules (`aws:SourceArn`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from contentflow.defaults import resource_prefix
 from contentflow.jobs.models import scheduled_message
 from contentflow.resources import SCHEDULES, job_queue
 
@@ -27,13 +30,16 @@ class Schedules(Construct):
             self.rules[schedule.kind] = events.Rule(
                 self,
                 schedule.kind,
-                rule_name=f"{resource_prefix()}-{schedule.kind}",
+                rule_name=schedule.rule_name,
                 description=schedule.description,
                 schedule=events.Schedule.expression(schedule.expression),
                 targets=[
                     targets.SqsQueue(
                         queues[job_queue(schedule.kind).name],
                         message=events.RuleTargetInput.from_object(message),
+                        dead_letter_queue=queues[schedule.on_failure_queue],
+                        retry_attempts=schedule.retry_attempts,
+                        max_event_age=cdk.Duration.seconds(schedule.max_event_age_s),
                     )
                 ],
             )

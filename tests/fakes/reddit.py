@@ -6,6 +6,12 @@ checked against the app's id and secret, not counted as a statistics call) and
 for (`likes` is rendered as the score, so a negative value is a downvoted post) with Reddit's
 `x-ratelimit-remaining/used/reset` headers. A request with another bearer token answers 401 with the
 `www-authenticate` header Reddit sends.
+
+Publishing: the password grant of a script app (`grant_type=password` with the account's username and
+password; a wrong password answers 200 `{"error": "invalid_grant"}` as Reddit does) and
+`POST https://oauth.reddit.com/api/submit/` (form: api_type=json, sr, kind self|link, title, text|url,
+flair_id…), which answers `{"json": {"errors": [], "data": {"url", "drafts_count", "id", "name"}}}`, or
+Reddit's `json.errors` triples with HTTP 200 for an unknown subreddit, a missing flair or `submit_errors`.
 """
 
 from __future__ import annotations
@@ -19,9 +25,14 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from tests.fakes import CREATE_STATUS, RETRY_AFTER
 
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
 INFO_URL = "https://oauth.reddit.com/api/info"
+SUBMIT_URL = "https://oauth.reddit.com/api/submit"
+REJECTION = "that subreddit doesn't exist"
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -73,11 +84,17 @@ class RedditFake:
         removed: dict[str, str] | None = None,
         body: bytes | None = None,
         error: BaseException | None = None,
+        fail_create: str | None = None,
+        subreddits: tuple[str, ...] = ("test", "BuyItForLife"),
+        flair_required: tuple[str, ...] = (),
+        submit_errors: list[list[str]] | None = None,
     ):
         """`status`/`reason`: the answer of /api/info (`reason` goes in the error body); `token_status`:
         the token endpoint's; `ratelimit`: the (remaining, used, reset seconds) headers; `removed`:
         fullname → removed_by_category; `body`: answer 200 with these bytes; `error`: raise it from
-        the adapter for /api/info (a network failure)."""
+        the adapter for /api/info (a network failure). Publishing: `fail_create` (tests.fakes),
+        the `subreddits` that exist, those whose posts need a flair, and `json.errors` triples to
+        answer a submission with instead (e.g. RATELIMIT)."""
         self.known: dict[str, dict] = dict(known or {})
         for name, metrics in self.known.items():
             if set(metrics) - set(self.METRICS):
@@ -93,14 +110,26 @@ class RedditFake:
         self.removed = dict(removed or {})
         self.body = body
         self.error = error
-        self.credentials = {
+        self.fail_create = fail_create
+        self.subreddits = subreddits
+        self.flair_required = flair_required
+        self.submit_errors = submit_errors
+        self.read_only_credentials = {
             "client_id": "p-jcoLKBynTLew",
             "client_secret": "-".join(("fake", "reddit", "client", "secret")),  # built: no scanner alarm
             "user_agent": "linux:contentflow.tests:v1.0 (by /u/contentflow)",
         }
+        self.credentials = {
+            **self.read_only_credentials,
+            "username": "contentflow",
+            "password": "-".join(("fake", "reddit", "password")),
+        }
         self.tokens_issued: list[str] = []
+        self.user_tokens: set[str] = set()
         self.token_requests: list[requests.PreparedRequest] = []
         self.requests: list[requests.PreparedRequest] = []  # statistics requests only
+        self.creates: list[requests.PreparedRequest] = []  # submissions
+        self.published: dict[str, dict] = {}  # fullname → what was submitted
 
     @classmethod
     def ids(cls, n: int) -> list[str]:
@@ -124,6 +153,9 @@ class RedditFake:
             return self.token(request)
         if url.netloc != "oauth.reddit.com":
             return 404, {}, json.dumps({"message": "Not Found", "error": 404}).encode()
+        if request.method == "POST" and f"{url.scheme}://{url.netloc}{url.path}".rstrip("/") == SUBMIT_URL:
+            self.creates.append(request)
+            return self.submit(request)
         self.requests.append(request)
         if self.error is not None:
             raise self.error
@@ -158,23 +190,95 @@ class RedditFake:
         ).decode()
         if request.headers.get("Authorization") != f"Basic {basic}":
             return 401, {"content-type": "application/json"}, b'{"message": "Unauthorized", "error": 401}'
-        if parse_qs(request.body or "").get("grant_type") != ["client_credentials"]:
+        form = parse_qs(request.body or "")
+        grant = form.get("grant_type", [""])[0]
+        if grant == "password":
+            user = (form.get("username", [""])[0], form.get("password", [""])[0])
+            if user != (self.credentials["username"], self.credentials["password"]):
+                return 200, {"content-type": "application/json"}, b'{"error": "invalid_grant"}'
+        elif grant != "client_credentials":
             return 200, {"content-type": "application/json"}, b'{"error": "unsupported_grant_type"}'
         token = f"eyJhbGciOiJSUzI1NiIs.test-token-{len(self.tokens_issued) + 1}"
         self.tokens_issued.append(token)
+        if grant == "password":
+            self.user_tokens.add(token)
         body = {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"}
         return 200, {"content-type": "application/json; charset=UTF-8"}, json.dumps(body).encode()
 
-    def failure(self, status: int, limits: dict) -> tuple[int, dict, bytes]:
+    def failure(self, status: int, limits: dict, retry_after: str | None = None) -> tuple[int, dict, bytes]:
         headers = {"content-type": "application/json; charset=UTF-8", **limits}
-        if self.retry_after:
-            headers["retry-after"] = self.retry_after
+        if retry_after or self.retry_after:
+            headers["retry-after"] = retry_after or self.retry_after
         if status == 401:
             headers["www-authenticate"] = 'Bearer realm="reddit", error="invalid_token"'
         body = {"message": HTTPStatus(status).phrase, "error": status}
         if self.reason is not None:
             body["reason"] = self.reason
         return status, headers, json.dumps(body).encode()
+
+    def submit(self, request: requests.PreparedRequest) -> tuple[int, dict, bytes]:
+        """POST /api/submit/: a self or link post by the user whose token it carries."""
+        limits = {"x-ratelimit-remaining": "99.0", "x-ratelimit-used": "1", "x-ratelimit-reset": "60"}
+        json_headers = {"content-type": "application/json; charset=UTF-8", **limits}
+        failure = self.fail_create
+        if failure == "connect_error":
+            refused = NewConnectionError(
+                None, "Failed to establish a new connection: [Errno 111] Connection refused"
+            )
+            raise requests.exceptions.ConnectionError(
+                MaxRetryError(None, request.url, refused), request=request
+            )
+        if failure in CREATE_STATUS:
+            if failure == "rejected":
+                body = {
+                    "fields": ["sr"],
+                    "explanation": REJECTION,
+                    "message": "Bad Request",
+                    "reason": "SUBREDDIT_NOEXIST",
+                }
+                return 400, json_headers, json.dumps(body).encode()
+            return self.failure(
+                CREATE_STATUS[failure], limits, RETRY_AFTER if failure == "rate_limited" else None
+            )
+        authorization = request.headers.get("Authorization", "")
+        if authorization.removeprefix("bearer ") not in self.tokens_issued:
+            return self.failure(401, limits)
+        if authorization.removeprefix("bearer ") not in self.user_tokens:
+            return 403, json_headers, b'{"message": "Forbidden", "error": 403}'
+        form = {k: v[-1] for k, v in parse_qs(request.body or "").items()}
+        if form.get("api_type") != "json" or form.get("kind") not in ("self", "link"):
+            return 400, json_headers, b'{"message": "Bad Request", "error": 400}'
+        errors = self.submit_errors or self.refusals(form)
+        if errors:
+            return 200, json_headers, json.dumps({"json": {"errors": errors}}).encode()
+        number = 2_147_483_647 + 104_729 * (len(self.published) + 1)
+        post_id = base36(number)
+        self.published[f"t3_{post_id}"] = form
+        slug = "_".join(form["title"].lower().split())[:40]
+        data = {
+            "url": f"https://www.reddit.com/r/{form['sr']}/comments/{post_id}/{slug}/",
+            "drafts_count": 0,
+            "id": post_id,
+            "name": f"t3_{post_id}",
+        }
+        text = json.dumps({"json": {"errors": [], "data": data}})
+        if failure == "read_timeout":  # posted; the answer never arrives
+            raise requests.exceptions.ReadTimeout(
+                "HTTPSConnectionPool(host='oauth.reddit.com', port=443): Read timed out."
+            )
+        return 200, json_headers, (text[: len(text) // 2] if failure == "malformed" else text).encode()
+
+    def refusals(self, form: dict) -> list[list[str]]:
+        """Reddit's json.errors triples (type, message, field) for a submission it will not take."""
+        if form.get("sr") not in self.subreddits:
+            return [["SUBREDDIT_NOEXIST", REJECTION, "sr"]]
+        if not 1 <= len(form.get("title", "")) <= 300:
+            return [["TOO_LONG" if form.get("title") else "NO_TEXT", "this is too long (max: 300)", "title"]]
+        if form["kind"] == "link" and not form.get("url", "").startswith(("https://", "http://")):
+            return [["BAD_URL", "you should check that url", "url"]]
+        if form["sr"] in self.flair_required and not form.get("flair_id"):
+            return [["SUBMIT_VALIDATION_FLAIR_REQUIRED", "Your post must contain post flair.", "flair"]]
+        return []
 
     def listing(self, fullnames: list[str]) -> dict:
         children = [{"kind": "t3", "data": self.submission(name)} for name in fullnames if name in self.known]

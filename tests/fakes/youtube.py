@@ -4,6 +4,15 @@ The transport stands in for httplib2.Http (google-api-python-client calls its `r
 video answers its counts as strings of digits, as YouTube sends them; a metric left out of `known`
 is a hidden count and is left out of `statistics`; an unknown id is simply not among the `items`.
 A request whose `key` is not the fake's answers 400 "API key not valid", as YouTube does.
+
+Publishing: Google's token endpoint (`POST https://oauth2.googleapis.com/token`, refresh-token grant;
+a refresh token it does not know answers 400 invalid_grant) and the resumable upload of
+`videos.insert`: the session starts with `POST /upload/youtube/v3/videos?uploadType=resumable` and the
+metadata (answered 200 with the session's `Location`, or 400 invalidTitle/invalidDescription), then
+each `PUT` of that location carries `Content-Range: bytes a-b/size` (non-final chunks a multiple of
+256 KiB): 308 with `Range` until the last byte, whose request (`creates`) answers 200 with the video
+resource. `errors` makes a step fail instead: "token", "start" or "chunk-<n>" (the n-th PUT, from 1)
+→ an exception to raise or a status to answer (with `reason`, when given).
 """
 
 from __future__ import annotations
@@ -11,10 +20,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from typing import ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httplib2
+
+from tests.fakes import CREATE_STATUS, RETRY_AFTER
 
 STATISTICS = {"views": "viewCount", "likes": "likeCount", "comments": "commentCount"}
 STATUS_NAMES = {
@@ -38,6 +50,17 @@ REASONS = {
     "userRateLimitExceeded": (403, "usageLimits", "User Rate Limit Exceeded"),
     "keyInvalid": (400, "usageLimits", "Bad Request"),
     "badRequest": (400, "global", "Invalid value for the id parameter."),
+    "invalidTitle": (400, "youtube.video", "The request metadata specifies an invalid or empty video title."),
+    "invalidDescription": (
+        400,
+        "youtube.video",
+        "The request metadata specifies an invalid video description.",
+    ),
+    "uploadLimitExceeded": (
+        400,
+        "youtube.video",
+        "The user has exceeded the number of videos they may upload.",
+    ),
     "required": (401, "global", "Login Required."),
     "forbidden": (403, "global", "The request is not properly authorized."),
     "notFound": (404, "global", "Not Found"),
@@ -53,6 +76,11 @@ DEFAULT_REASON = {
     503: "backendError",
 }
 KEY_NOT_VALID = "API key not valid. Please pass a valid API key."
+TOKEN_URL = "https://oauth2.googleapis.com/token"
+UPLOAD_PATH = "/upload/youtube/v3/videos"
+REJECTION = "The video file is not a video the API can process."
+CONTENT_RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|\*)/(\d+)")
+QUANTUM = 256 * 1024  # resumable uploads take chunks of a multiple of this, but the last
 
 
 def statistics(metrics: dict) -> dict[str, str]:
@@ -80,7 +108,9 @@ class FakeHttp:
         self.fake = fake
 
     def request(self, uri, method="GET", body=None, headers=None, redirections=5, connection_type=None):
-        return self.fake.handle(uri, method, headers or {})
+        if hasattr(body, "read"):  # a chunk of the upload, as googleapiclient streams it
+            body = body.read()
+        return self.fake.handle(uri, method, headers or {}, body)
 
 
 class YouTubeFake:
@@ -96,9 +126,12 @@ class YouTubeFake:
         reason=None,
         body: bytes | None = None,
         error: BaseException | None = None,
+        fail_create: str | None = None,
+        errors: dict[str, BaseException | int] | None = None,
     ):
         """`body`: answer 200 with these bytes instead; `error`: raise it from the transport (a
-        network failure). A `reason` without a `status` answers the reason's usual status."""
+        network failure). A `reason` without a `status` answers the reason's usual status. Publishing:
+        `fail_create` (tests.fakes) fails the last chunk; `errors` fails another step (see above)."""
         self.known: dict[str, dict] = dict(known or {})
         for video, metrics in self.known.items():
             if set(metrics) - set(self.METRICS):
@@ -111,9 +144,22 @@ class YouTubeFake:
         self.reason = reason
         self.body = body
         self.error = error
+        self.fail_create = fail_create
+        self.errors = dict(errors or {})
         self.api_key = "-".join(("fake", "youtube", "api", "key"))  # built: no scanner alarm
-        self.credentials = {"api_key": self.api_key}
+        self.read_only_credentials = {"api_key": self.api_key}
+        self.credentials = {
+            **self.read_only_credentials,
+            "client_id": "1234567890-contentflow.apps.googleusercontent.com",
+            "client_secret": "-".join(("fake", "oauth", "client", "secret")),
+            "refresh_token": "-".join(("1//fake", "refresh", "token")),
+        }
         self.requests: list[dict] = []  # {"method", "url", "query", "headers"} of every request
+        self.tokens_issued: list[str] = []
+        self.sessions: dict[str, dict] = {}  # upload id → {"metadata", "size", "type", "received"}
+        self.chunks: list[dict] = []  # every PUT: {"range", "size"}
+        self.creates: list[dict] = []  # the PUTs carrying a file's last byte
+        self.published: dict[str, dict] = {}  # video id → {"metadata", "content"}
 
     @classmethod
     def ids(cls, n: int) -> list[str]:
@@ -130,10 +176,19 @@ class YouTubeFake:
     def transport(self) -> FakeHttp:
         return FakeHttp(self)
 
-    def handle(self, uri: str, method: str, headers: dict) -> tuple[httplib2.Response, bytes]:
+    def handle(self, uri: str, method: str, headers: dict, body=None) -> tuple[httplib2.Response, bytes]:
         url = urlsplit(uri)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         self.requests.append({"method": method, "url": uri, "query": query, "headers": headers})
+        headers = {k.lower(): v for k, v in headers.items()}
+        if uri == TOKEN_URL:
+            return self.step("token", lambda: self.token(body))
+        if url.path == UPLOAD_PATH:
+            if method == "POST" and query.get("uploadType") == "resumable" and "upload_id" not in query:
+                return self.step("start", lambda: self.start(query, headers, body))
+            if method == "PUT" and query.get("upload_id") in self.sessions:
+                return self.chunk(self.sessions[query["upload_id"]], headers, body or b"")
+            return self.failure(404, "notFound")
         if self.error is not None:
             raise self.error
         if self.status is not None:
@@ -151,6 +206,151 @@ class YouTubeFake:
             return self.ok(self.body)
         text = json.dumps(self.videos(query["id"].split(",")))
         return self.ok(text[: len(text) // 2].encode() if self.malformed else text.encode())
+
+    # --- publishing ----------------------------------------------------------------------------------
+
+    def step(self, name: str, answer) -> tuple[httplib2.Response, bytes]:
+        failure = self.errors.get(name)
+        if isinstance(failure, BaseException):
+            raise failure
+        if isinstance(failure, int):
+            return self.failure(failure, self.reason or DEFAULT_REASON.get(failure, "badRequest"))
+        return answer()
+
+    def token(self, body) -> tuple[httplib2.Response, bytes]:
+        form = {
+            k: v[-1] for k, v in parse_qs(body.decode() if isinstance(body, bytes) else body or "").items()
+        }
+        expected = {k: self.credentials[k] for k in ("client_id", "client_secret", "refresh_token")}
+        if form.get("grant_type") != "refresh_token" or {k: form.get(k) for k in expected} != expected:
+            error = {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+            return httplib2.Response({"status": "400", "content-type": "application/json"}), json.dumps(
+                error
+            ).encode()
+        token = f"ya29.fake-access-token-{len(self.tokens_issued) + 1}"
+        self.tokens_issued.append(token)
+        answer = {
+            "access_token": token,
+            "expires_in": 3599,
+            "scope": "https://www.googleapis.com/auth/youtube.upload",
+            "token_type": "Bearer",
+        }
+        return self.ok(json.dumps(answer).encode())
+
+    def authorised(self, headers: dict) -> bool:
+        return bool(self.tokens_issued) and headers.get("authorization") == f"Bearer {self.tokens_issued[-1]}"
+
+    def start(self, query: dict, headers: dict, body) -> tuple[httplib2.Response, bytes]:
+        """The session of a resumable upload, from the video's metadata."""
+        if not self.authorised(headers):
+            return self.failure(401, "required")
+        metadata = json.loads(body)
+        snippet, status = metadata.get("snippet", {}), metadata.get("status", {})
+        title, description = snippet.get("title") or "", snippet.get("description") or ""
+        if not title or len(title) > 100 or set(title) & set("<>"):
+            return self.failure(400, "invalidTitle")
+        if len(description.encode()) > 5000 or set(description) & set("<>"):
+            return self.failure(400, "invalidDescription")
+        if status.get("privacyStatus") not in ("public", "private", "unlisted"):
+            return self.failure(400, "badRequest")
+        upload_id = f"ADPycdv{len(self.sessions) + 1:04d}fakeUploadSession"
+        self.sessions[upload_id] = {
+            "metadata": metadata,
+            "size": int(headers["x-upload-content-length"]),
+            "type": headers["x-upload-content-type"],
+            "received": b"",
+            "part": query.get("part"),
+        }
+        location = f"https://youtube.googleapis.com{UPLOAD_PATH}?" + urlencode(
+            {"part": query.get("part"), "alt": "json", "uploadType": "resumable", "upload_id": upload_id}
+        )
+        return httplib2.Response({"status": "200", "location": location, "content-length": "0"}), b""
+
+    def chunk(self, session: dict, headers: dict, body: bytes) -> tuple[httplib2.Response, bytes]:
+        """One PUT of the upload: bytes a-b of size; the one carrying the last byte makes the video."""
+        found = CONTENT_RANGE.fullmatch(headers.get("content-range", ""))
+        if not found or int(found.group(3)) != session["size"]:
+            return self.failure(400, "badRequest")
+        if found.group(1) is None:  # a status query: how much arrived
+            return self.progress(session)
+        first, last = int(found.group(1)), int(found.group(2))
+        self.chunks.append({"range": (first, last), "size": session["size"]})
+        final = last == session["size"] - 1
+        if final:
+            self.creates.append({"range": (first, last), "size": session["size"]})
+        failure = self.errors.get(f"chunk-{len(self.chunks)}")
+        if final and self.fail_create:
+            failure = self.fail_create
+        if failure == "connect_error":
+            raise ConnectionRefusedError(111, "Connection refused")
+        if isinstance(failure, BaseException):
+            raise failure
+        if isinstance(failure, int) or failure in CREATE_STATUS:
+            status = failure if isinstance(failure, int) else CREATE_STATUS[failure]
+            if failure == "rejected":
+                return self.error_response(
+                    400,
+                    {
+                        "code": 400,
+                        "message": REJECTION,
+                        "errors": [{"reason": "failedPrecondition", "message": REJECTION}],
+                    },
+                )
+            extra = {"retry-after": RETRY_AFTER} if failure == "rate_limited" else {}
+            return self.failure(status, DEFAULT_REASON.get(status, "badRequest"), extra)
+        if first != len(session["received"]) or len(body) != last - first + 1:
+            return self.failure(400, "badRequest")
+        if not final and len(body) % QUANTUM:
+            return self.failure(400, "badRequest")
+        session["received"] += body
+        if not final:
+            return self.progress(session)
+        video = self.video_resource(session)
+        self.published[video["id"]] = {"metadata": session["metadata"], "content": session["received"]}
+        if failure == "read_timeout":  # uploaded and created; the answer never arrives
+            raise TimeoutError("timed out")
+        text = json.dumps(video)
+        return self.ok((text[: len(text) // 2] if failure == "malformed" else text).encode())
+
+    @staticmethod
+    def progress(session: dict) -> tuple[httplib2.Response, bytes]:
+        received = len(session["received"])
+        if received == session["size"]:
+            return YouTubeFake.ok(b"{}")
+        info = {"status": "308", "content-length": "0"}
+        if received:
+            info["range"] = f"bytes=0-{received - 1}"
+        return httplib2.Response(info), b""
+
+    def video_resource(self, session: dict) -> dict:
+        video_id = self.ids(len(self.published) + 100)[-1]
+        snippet = session["metadata"]["snippet"]
+        return {
+            "kind": "youtube#video",
+            "etag": _tag(video_id),
+            "id": video_id,
+            "snippet": {
+                "publishedAt": "2026-11-29T10:00:00Z",
+                "channelId": "UCfakeChannel0000000000a",
+                "title": snippet["title"],
+                "description": snippet.get("description", ""),
+                "thumbnails": {"default": {"url": f"https://i.ytimg.com/vi/{video_id}/default.jpg"}},
+                "channelTitle": "ContentFlow",
+                "categoryId": snippet.get("categoryId", "22"),
+                "liveBroadcastContent": "none",
+                "localized": {"title": snippet["title"], "description": snippet.get("description", "")},
+            },
+            "status": {
+                "uploadStatus": "uploaded",
+                "privacyStatus": session["metadata"]["status"]["privacyStatus"],
+                "license": "youtube",
+                "embeddable": True,
+                "publicStatsViewable": True,
+                "selfDeclaredMadeForKids": session["metadata"]["status"].get(
+                    "selfDeclaredMadeForKids", False
+                ),
+            },
+        }
 
     def videos(self, ids: list[str]) -> dict:
         items = [

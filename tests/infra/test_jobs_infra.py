@@ -1,5 +1,6 @@
-"""Jobs in the synthesized stack: every schedule is rule → queue (→ DLQ by redrive) → worker, every
-catalog queue exists with its mapping, grants follow the catalog, and the flags live in AppConfig."""
+"""Jobs in the synthesized stack: every schedule is rule → queue (→ DLQ by redrive) → worker, with a
+DLQ and a retry policy of its own for the delivery, every catalog queue exists with its mapping,
+grants follow the catalog, and the flags live in AppConfig."""
 
 from __future__ import annotations
 
@@ -45,13 +46,15 @@ def function_id(s: Synth, name: str) -> str:
 
 
 def statements(s: Synth, function: str) -> list[tuple[set[str], list]]:
-    """(actions, resources) of every statement of the function's role."""
+    """(actions, resources) of every statement of the function's role (CDK moves what outgrows a role's
+    inline policy to managed "overflow" policies)."""
     role = resources(s, "AWS::Lambda::Function")[function_id(s, function)]["Properties"]["Role"][
         "Fn::GetAtt"
     ][0]
     found = []
-    for policy in resources(s, "AWS::IAM::Policy").values():
-        if {"Ref": role} in policy["Properties"]["Roles"]:
+    policies = [*resources(s, "AWS::IAM::Policy").values(), *resources(s, "AWS::IAM::ManagedPolicy").values()]
+    for policy in policies:
+        if {"Ref": role} in policy["Properties"].get("Roles", []):
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
                 actions = (
                     statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
@@ -84,6 +87,7 @@ def test_every_schedule_is_rule_to_queue_to_dead_letter_queue_to_worker(synthesi
         queue_id(synthesized, synthesized.name(spec.name)),
         queue_id(synthesized, synthesized.name(spec.name) + "-dlq"),
     )
+    failures = queue_id(synthesized, synthesized.name(schedule.on_failure_queue))
     synthesized.assertions.has_resource_properties(
         "AWS::Events::Rule",
         {
@@ -104,6 +108,12 @@ def test_every_schedule_is_rule_to_queue_to_dead_letter_queue_to_worker(synthesi
                             },
                             separators=(",", ":"),
                         ),
+                    },
+                    # A delivery SQS refuses is retried, then kept: never dropped.
+                    "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [failures, "Arn"]}},
+                    "RetryPolicy": {
+                        "MaximumRetryAttempts": schedule.retry_attempts,
+                        "MaximumEventAgeInSeconds": schedule.max_event_age_s,
                     },
                 }
             ],
@@ -141,6 +151,35 @@ def test_every_schedule_is_rule_to_queue_to_dead_letter_queue_to_worker(synthesi
         for st in statements_
         if st["Effect"] == "Allow"
     )
+
+
+def test_only_the_stacks_schedule_rules_may_send_to_the_schedules_failure_queue(synthesized: Synth):
+    rules = {
+        logical: rule["Properties"]["Name"]
+        for logical, rule in resources(synthesized, "AWS::Events::Rule").items()
+        if "ScheduleExpression" in rule["Properties"]
+    }
+    assert sorted(rules.values()) == sorted(synthesized.name(s.kind) for s in SCHEDULES)
+    for name in {s.on_failure_queue for s in SCHEDULES}:
+        failures = queue_id(synthesized, synthesized.name(name))
+        (policy,) = [
+            p["Properties"]["PolicyDocument"]["Statement"]
+            for p in resources(synthesized, "AWS::SQS::QueuePolicy").values()
+            if {"Ref": failures} in p["Properties"]["Queues"]
+        ]
+        allowed = [st for st in policy if st["Effect"] == "Allow"]
+        senders = set()
+        for st in allowed:
+            assert st["Principal"] == {"Service": "events.amazonaws.com"}, st
+            assert st["Action"] == "sqs:SendMessage" and st["Resource"] == {"Fn::GetAtt": [failures, "Arn"]}
+            (source,) = st["Condition"]["ArnEquals"].values()
+            assert (
+                list(st["Condition"]["ArnEquals"]) == ["aws:SourceArn"] and source["Fn::GetAtt"][1] == "Arn"
+            )
+            senders.add(source["Fn::GetAtt"][0])
+        assert senders == set(rules)  # one statement per rule of this stack, and nobody else
+        (deny,) = [st for st in policy if st["Effect"] == "Deny"]
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 @pytest.mark.parametrize("spec", QUEUES.values(), ids=list(QUEUES))
@@ -182,8 +221,11 @@ def test_queue_grants_follow_the_catalog(synthesized: Synth, spec):
         name = by_id[logical]
         if "sqs:SendMessage" in actions:
             assert name in {*spec.sends, *spec.redrives, *stream_failures}, (spec.name, name)
-        if "sqs:ReceiveMessage" in actions:
-            assert name in consumed, (spec.name, name)
+        if "sqs:ReceiveMessage" in actions:  # its consumer, or the operator's requeue of a last resort
+            assert name in consumed or (QUEUES[name].requeue_by_kind and name in spec.redrives), (
+                spec.name,
+                name,
+            )
     for name in spec.sends:
         assert "sqs:SendMessage" in allowed[queue_id(synthesized, synthesized.name(name))]
 

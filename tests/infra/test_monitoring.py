@@ -101,6 +101,20 @@ def test_the_alarms_watch_the_right_metrics(synthesized: Synth):
     }
 
 
+def test_an_alarm_watches_every_dead_letter_queue_of_the_schedules_targets(synthesized: Synth):
+    watched = {
+        metric(alarm)["Dimensions"]["QueueName"]["Fn::GetAtt"][0]
+        for name, alarm in alarms(synthesized).items()
+        if name.startswith(f"contentflow-{synthesized.stage}-DeadLetters-")
+    }
+    targets = [
+        t for r in resources(synthesized, "AWS::Events::Rule").values() for t in r["Properties"]["Targets"]
+    ]
+    assert targets and all(t["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0] in watched for t in targets)
+    failures = queue_id(synthesized, synthesized.name("schedule_failures"))
+    assert failures in watched
+
+
 def test_the_redirect_route_alone_has_detailed_metrics(synthesized: Synth):
     (stage_id, stage) = next(iter(resources(synthesized, "AWS::ApiGatewayV2::Stage").items()))
     settings = stage["Properties"]["RouteSettings"]

@@ -7,8 +7,9 @@ from collections import defaultdict
 import pytest
 from aws_cdk.assertions import Match
 
-from contentflow.resources import FUNCTIONS, ROUTES, TABLES
+from contentflow.resources import BUCKETS, FUNCTIONS, ROUTES, TABLES
 from infra_cdk.constructs.api import RUNTIME
+from infra_cdk.constructs.storage import OBJECT_ACTIONS
 
 from .support import Synth
 
@@ -53,8 +54,11 @@ def access(s: Synth, function: str) -> dict[str, set[str]]:
     role = function_props["Role"]["Fn::GetAtt"][0]
     tables = table_names(s)
     allowed: dict[str, set[str]] = defaultdict(set)
-    for policy in resources(s, "AWS::IAM::Policy").values():
-        if {"Ref": role} not in policy["Properties"]["Roles"]:
+    for policy in [
+        *resources(s, "AWS::IAM::Policy").values(),
+        *resources(s, "AWS::IAM::ManagedPolicy").values(),
+    ]:
+        if {"Ref": role} not in policy["Properties"].get("Roles", []):
             continue
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             assert statement["Effect"] == "Allow"
@@ -304,3 +308,42 @@ def test_layers_are_for_the_runtime_and_arm64(synthesized: Synth):
 
 def test_outputs_the_api_url(synthesized: Synth):
     synthesized.assertions.has_output("ApiUrl", {"Value": Match.object_like({"Fn::Join": Match.any_value()})})
+
+
+def test_buckets_are_private_encrypted_tls_only_and_reached_by_their_functions_only(synthesized: Synth):
+    buckets = resources(synthesized, "AWS::S3::Bucket")
+    assert len(buckets) == len(BUCKETS)
+    for bucket_id, bucket in buckets.items():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+            ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+        )
+        [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+        policy = next(
+            p
+            for p in resources(synthesized, "AWS::S3::BucketPolicy").values()
+            if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+        )
+        [deny] = [st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Deny"]
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    users = {name for name, spec in FUNCTIONS.items() if "media" in spec.buckets}
+    assert users == {"api", "job_publish"}
+    for name, spec in FUNCTIONS.items():
+        function = resources(synthesized, "AWS::Lambda::Function")[function_id(synthesized, name)]
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        s3_actions = {
+            action
+            for policy in [
+                *resources(synthesized, "AWS::IAM::Policy").values(),
+                *resources(synthesized, "AWS::IAM::ManagedPolicy").values(),
+            ]
+            if {"Ref": role} in policy["Properties"].get("Roles", [])
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            for action in (
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            )
+            if action.startswith("s3:")
+        }
+        assert s3_actions == (set(OBJECT_ACTIONS) if name in users else set()), name
+        assert ("BUCKET_MEDIA" in function["Properties"]["Environment"]["Variables"]) == (name in users)

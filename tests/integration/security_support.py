@@ -24,7 +24,36 @@ BODIES = {
     "POST /api/posts/import": {"posts": [{"platform": "reddit", "external_id": "t3_sample1"}]},
     "PUT /api/rules/{key}": {"value": ["casino"]},
     "PUT /api/bandit/config": {"gamma": 0.95},
+    "POST /api/posts": {
+        "platform": "reddit",
+        "lang": "en",
+        "hook_id": "h1",
+        "content": {"title": "A kettle", "text": "Ten years on.", "options": {"subreddit": "test"}},
+    },
+    "PATCH /api/posts/{post_id}": {"quality": 0.9},
+    "POST /api/media": {"filename": "kettle.jpg", "content_type": "image/jpeg", "size": 10},
 }
+
+
+def scheduled_sample() -> None:
+    """The post PATH_SAMPLES names, scheduled, so that the routes changing one find it."""
+    from contentflow.publishing import repository
+
+    repository.put_new(
+        {
+            "post_id": PATH_SAMPLES["post_id"],
+            "kind": "post",
+            "platform": "reddit",
+            "lang": "en",
+            "hook_id": "h1",
+            "status": "scheduled",
+            "content": BODIES["POST /api/posts"]["content"],
+            "tz": "Europe/Paris",
+            "next_run_utc": "2099-01-01T00:00:00.000Z",
+            "created_at": "2026-01-01T00:00:00.000Z",
+            "origin": "scheduled",
+        }
+    )
 
 
 def route_key(route: Route) -> str:

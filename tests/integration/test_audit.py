@@ -9,7 +9,14 @@ from botocore.exceptions import ClientError
 
 from contentflow.cli import main
 from contentflow.resources import ROUTES, table_name
-from tests.integration.security_support import MUTATIONS, call, key_with, route_key
+from tests.integration.security_support import (
+    MUTATIONS,
+    PATH_SAMPLES,
+    call,
+    key_with,
+    route_key,
+    scheduled_sample,
+)
 
 pytestmark = pytest.mark.usefixtures("aws")
 ROUTE = {route_key(r): r for r in ROUTES}
@@ -27,6 +34,10 @@ EXPECTED = {
     "POST /api/posts/import": ("posts.import", None),
     "PUT /api/rules/{key}": ("rules.set", "rule:denylist_keywords"),
     "PUT /api/bandit/config": ("bandit.config", "bandit:config"),
+    "POST /api/posts": ("posts.schedule", None),
+    "PATCH /api/posts/{post_id}": ("posts.change", f"post:{PATH_SAMPLES['post_id']}"),
+    "POST /api/posts/{post_id}/cancel": ("posts.cancel", f"post:{PATH_SAMPLES['post_id']}"),
+    "POST /api/media": ("media.upload", None),
 }
 
 
@@ -44,6 +55,7 @@ def test_every_mutating_route_is_covered_here():
 @pytest.mark.parametrize("route", MUTATIONS, ids=route_key)
 def test_every_mutation_leaves_exactly_one_entry(aws, make_link, route):
     make_link(code="sample-1")
+    scheduled_sample()
     victim = key_with("links:read")
     admin = key_with("admin")
     before = entries(aws)
@@ -58,6 +70,8 @@ def test_every_mutation_leaves_exactly_one_entry(aws, make_link, route):
             "links.create": f"link:{body.get('code')}",
             "keys.create": f"key:{body.get('key_id')}",
             "posts.import": f"post:{(body.get('items') or [{}])[0].get('post_id')}",
+            "posts.schedule": f"post:{body.get('post_id')}",
+            "media.upload": f"media:{body.get('key')}",
         }
         target = made.get(action, f"key:{victim[3:15]}")
     assert (entry["action"], entry["target"]) == (action, target)

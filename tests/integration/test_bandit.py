@@ -14,6 +14,7 @@ from contentflow.posts import repository as posts
 from contentflow.posts.service import record_numbers
 from contentflow.resources import queue_url
 from contentflow.security.service import create_key
+from tests.integration.cli_support import on_terminal, tables
 from tests.integration.metrics_support import import_
 from tests.integration.test_metrics_pull import click
 
@@ -197,8 +198,16 @@ def test_choices_are_logged_and_evaluated_offline(day_of_posts, capsys, tmp_path
     assert 0 <= result["ips"]["low"] <= result["ips"]["high"]
 
     assert main(["bandit", "evaluate", "--policy-config", str(candidate), "--seed", "7"]) == 0
-    printed = capsys.readouterr().out
-    assert "2 logged choices with an outcome" in printed and "candidate, SNIPS  CTR " in printed
+    assert json.loads(capsys.readouterr().out) == result  # not a terminal: the JSON, as with --json
+    shown = on_terminal("bandit", "evaluate", "--policy-config", str(candidate), "--seed", "7", cwd=tmp_path)
+    (estimates,) = tables(shown.out)
+    assert [(row["policy"], row["n"]) for row in estimates] == [
+        ("logged policy", "2"),
+        ("candidate, IPS", "2"),
+        ("candidate, SNIPS", "2"),
+    ]
+    assert estimates[0]["CTR"] == f"{result['logged']['value']:.2%}"
+    assert "2 logged choices with an outcome (0 without one yet)" in shown.out
 
     candidate.write_text(json.dumps({"gamma": 2}))
     assert main(["bandit", "evaluate", "--policy-config", str(candidate)]) == 2

@@ -124,6 +124,14 @@ def test_job_runs_are_counted(aws, admin_key, capsys):
     assert series[("cf_jobs_total", (("kind", "heartbeat"), ("status", "done")))] == 1
 
 
+def test_schedule_firings_that_could_not_be_delivered_count_as_dead_letters(aws, admin_key):
+    job = {"kind": "heartbeat", "payload": {}, "idempotency_key": "heartbeat#2026-11-21T10:05:00Z"}
+    jobs.send_failed_delivery("schedule_failures", json.dumps(job), {"ERROR_CODE": "NO_PERMISSIONS"})
+    series = samples(scrape(admin_key)["body"])
+    assert series[("cf_dlq_messages", (("queue", "schedule_failures"),))] == 1
+    assert series[("cf_dlq_messages", (("queue", "job_heartbeat"),))] == 0
+
+
 @pytest.mark.parametrize(
     ("scopes", "status"), [(None, 401), (("links:read",), 403), (("metrics:read",), 200)]
 )

@@ -113,11 +113,105 @@ def test_the_dlq_view_lists_every_queue_with_a_dead_letter_queue(aws, api):
     assert status == 200
     assert {q["queue"]: q["depth"] for q in body["queues"]} == {
         "click_buffer": 0,
+        "schedule_failures": 0,
         "job_watchdog": 0,
         "job_heartbeat": 0,
         "job_metrics_pull": 0,
         "job_bandit_update": 0,
+        "job_publish_due": 0,
+        "job_publish": 0,
     }
+
+
+def test_a_schedule_firing_its_queue_refuses_waits_in_schedule_failures_with_why(aws, api):
+    """The local scheduler as EventBridge with a DLQ: retries, then the failure queue, not a log line."""
+    from datetime import UTC, datetime, timedelta
+
+    from contentflow.local.scheduler import Scheduler, send_to_queue
+    from contentflow.resources import QUEUES, Schedule
+
+    heartbeat = QUEUES["job_heartbeat"]
+    client("sqs").delete_queue(QueueUrl=queue_url(heartbeat.name))
+    start = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    scheduler = Scheduler(
+        send_to_queue, (Schedule("heartbeat", "rate(5 minutes)", ""),), now=lambda: start, retry_wait_s=0
+    )
+    assert scheduler.tick(start + timedelta(minutes=5)) == []
+
+    status, _, body = api("GET", "/api/dlq")
+    (failures,) = [q for q in body["queues"] if q["queue"] == "schedule_failures"]
+    assert status == 200 and failures["depth"] == 1
+    (dead,) = failures["messages"]
+    assert (dead["kind"], dead["idempotency_key"]) == ("heartbeat", "heartbeat#2026-11-21T10:05:00Z")
+    assert json.loads(dead["body"]) == {
+        "kind": "heartbeat",
+        "payload": {},
+        "idempotency_key": "heartbeat#2026-11-21T10:05:00Z",
+    }
+    assert dead["reason"].startswith(
+        "EventBridge could not deliver it (rule contentflow-test-heartbeat): SDK_CLIENT_ERROR"
+    )
+
+
+def put_failed_delivery(body: dict, **failure: str) -> None:
+    """What EventBridge puts on a target's DLQ: the delivery, and why in string attributes."""
+    client("sqs").send_message(
+        QueueUrl=queue_url("schedule_failures"),
+        MessageBody=json.dumps(body),
+        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in failure.items()},
+    )
+
+
+def test_requeueing_schedule_failures_sends_each_to_its_kinds_queue(aws, api):
+    """Whether EventBridge dead-letters the job message (the target's input) or the scheduled event
+    it received, each goes back to its kind's queue as a job message; one of no known kind stays."""
+    sqs = client("sqs")
+    put_failed_delivery(
+        {"kind": "heartbeat", "payload": {}, "idempotency_key": "heartbeat#2026-11-21T10:05:00Z"},
+        ERROR_CODE="THROTTLING",
+        RULE_ARN="arn:aws:events:eu-west-1:123456789012:rule/contentflow-test-heartbeat",
+    )
+    put_failed_delivery(
+        {
+            "version": "0",
+            "id": "0b7c3e2a-7d35-4d5f-9b9e-1f2c3d4e5f60",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "time": "2026-11-21T10:10:00Z",
+            "resources": ["arn:aws:events:eu-west-1:123456789012:rule/contentflow-test-watchdog"],
+            "detail": {},
+        },
+        ERROR_CODE="NO_PERMISSIONS",
+        ERROR_MESSAGE="not authorized to send to the queue",
+    )
+    put_failed_delivery(
+        {"kind": "retired", "payload": {}, "idempotency_key": "retired#1"}, ERROR_CODE="NO_RESOURCE"
+    )
+
+    status, _, body = api("GET", "/api/dlq")
+    (failures,) = [q for q in body["queues"] if q["queue"] == "schedule_failures"]
+    why = "EventBridge could not deliver it"
+    assert {m["idempotency_key"]: m["reason"] for m in failures["messages"]} == {
+        "heartbeat#2026-11-21T10:05:00Z": f"{why} (rule contentflow-test-heartbeat): THROTTLING",
+        "watchdog#2026-11-21T10:10:00Z": f"{why}: NO_PERMISSIONS: not authorized to send to the queue",
+        "retired#1": f"{why}: NO_RESOURCE",
+    }
+
+    path, route = "/api/dlq/schedule_failures/requeue", "/api/dlq/{queue}/requeue"
+    status, _, moved = api("POST", path, route, path_parameters={"queue": "schedule_failures"})
+    assert (status, moved) == (200, {"queue": "schedule_failures", "moved": 2})
+    for kind, time in (("heartbeat", "2026-11-21T10:05:00Z"), ("watchdog", "2026-11-21T10:10:00Z")):
+        answer = sqs.receive_message(QueueUrl=queue_url(f"job_{kind}"), MessageAttributeNames=["All"])
+        (message,) = answer["Messages"]
+        job = {"kind": kind, "payload": {}, "idempotency_key": f"{kind}#{time}"}
+        assert json.loads(message["Body"]) == job
+        assert "ERROR_CODE" not in message.get(
+            "MessageAttributes", {}
+        )  # the failed delivery's, not the job's
+    # The one of no known kind is left, visible again at once.
+    (left,) = sqs.receive_message(QueueUrl=queue_url("schedule_failures"))["Messages"]
+    assert json.loads(left["Body"])["kind"] == "retired"
+    assert api("POST", path, route, path_parameters={"queue": "schedule_failures"})[2]["moved"] == 0
 
 
 def test_flags_are_listed_and_switched(aws, api):

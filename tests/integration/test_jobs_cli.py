@@ -27,13 +27,27 @@ def test_enqueue_dlq_and_requeue(aws, capsys):
     assert main(["jobs", "dlq"]) == 0
     assert {q["queue"] for q in output(capsys)["queues"]} == {
         "click_buffer",
+        "schedule_failures",
         "job_watchdog",
         "job_heartbeat",
         "job_metrics_pull",
         "job_bandit_update",
+        "job_publish_due",
+        "job_publish",
     }
     assert main(["jobs", "requeue", "job_watchdog"]) == 0
     assert output(capsys) == {"queue": "job_watchdog", "moved": 0}
+
+
+def test_requeue_a_failed_schedule_delivery_to_its_kinds_queue(aws, capsys):
+    from contentflow.jobs import repository
+    from contentflow.resources import queue_url
+
+    job = {"kind": "heartbeat", "payload": {}, "idempotency_key": "heartbeat#2026-11-21T10:05:00Z"}
+    aws("sqs").send_message(QueueUrl=queue_url("schedule_failures"), MessageBody=json.dumps(job))
+    assert main(["jobs", "requeue", "schedule_failures"]) == 0
+    assert output(capsys) == {"queue": "schedule_failures", "moved": 1}
+    assert repository.depth("job_heartbeat") == 1 and repository.depth("schedule_failures") == 0
 
 
 def test_flags_from_the_command_line(aws, capsys):

@@ -136,10 +136,13 @@ def test_a_key_without_the_scope_is_403(api):
 
 
 def test_openapi_document_lists_every_api_route(api):
+    from openapi_spec_validator import validate
+
     from contentflow.resources import ROUTES
 
     status, _, document = api("GET", "/api/openapi.json")
     assert status == 200
+    validate(document)
     assert document["openapi"].startswith("3.")
     operations = {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m in ops}
     catalog = {

@@ -70,8 +70,12 @@ def test_a_batch_adds_clicks_uniques_bots_and_revenue(
         "bot_clicks": 1,
         "revenue_estimated_eur": 1.7,
         "revenue_real_eur": 0.0,
+        "revenue_reversed_eur": 0.0,
+        "revenue_pending_eur": 0.0,
         "revenue_eur": 1.7,
         "epc_eur": 0.425,
+        "conversions": 0,
+        "reversals": 0,
         # no post numbers yet: nothing seen, no CTR
         "views": 0,
         "impressions": 0,

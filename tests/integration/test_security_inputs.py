@@ -116,8 +116,13 @@ def test_html_pages_echo_nothing_and_carry_security_headers(aws, follow_link):
         )
 
 
-def test_the_postback_key_is_read_from_secrets_manager_and_rotates(aws, make_link, follow_link, postback):
+def test_the_postback_key_is_read_from_secrets_manager_and_rotates(
+    aws, make_link, follow_link, postback, monkeypatch
+):
     from urllib.parse import parse_qsl, urlsplit
+
+    # No grace period here: the old key is refused at once (the grace: test_postback_keys.py).
+    monkeypatch.setenv("POSTBACK_ROTATION_GRACE_S", "0")
 
     from contentflow.aws import reset_clients
     from contentflow.resources import secret_name

@@ -98,5 +98,52 @@ def test_the_scheduler_sends_each_due_firing_once_with_the_firing_time_in_its_ke
     assert len(sent) == 4
 
 
+def test_a_send_that_keeps_failing_is_retried_then_dead_lettered_not_dropped():
+    attempts, dead = [], []
+
+    def send(schedule, message):
+        attempts.append(message["idempotency_key"])
+        if len(attempts) < 3 or schedule.kind == "watchdog":
+            raise ConnectionError("queue unreachable")
+
+    scheduler = Scheduler(
+        send,
+        (Schedule("heartbeat", "rate(5 minutes)", ""), Schedule("watchdog", "rate(5 minutes)", "")),
+        now=lambda: START,
+        dead_letter=lambda schedule, message, error, retries: dead.append((message, str(error), retries)),
+        retry_wait_s=0,
+    )
+    sent = scheduler.tick(START + timedelta(minutes=5))
+    assert [m["kind"] for m in sent] == ["heartbeat"]  # the third attempt got through
+    assert attempts.count("heartbeat#2026-11-21T10:12:30Z") == 3
+    assert attempts.count("watchdog#2026-11-21T10:12:30Z") == 3  # one try and two retries
+    assert dead == [
+        (
+            {"kind": "watchdog", "payload": {}, "idempotency_key": "watchdog#2026-11-21T10:12:30Z"},
+            "queue unreachable",
+            2,
+        )
+    ]
+
+
+def test_a_schedule_without_retries_is_dead_lettered_at_once_and_a_lost_one_is_logged(caplog):
+    def refuse(schedule, message):
+        raise ConnectionError("queue unreachable")
+
+    def no_dead_letter(schedule, message, error, retries):
+        raise ConnectionError("failure queue unreachable too")
+
+    tried = []
+    scheduler = Scheduler(
+        lambda schedule, message: (tried.append(message), refuse(schedule, message)),
+        (Schedule("heartbeat", "rate(5 minutes)", "", retry_attempts=0),),
+        now=lambda: START,
+        dead_letter=no_dead_letter,
+        retry_wait_s=0,
+    )
+    assert scheduler.tick(START + timedelta(minutes=5)) == [] and len(tried) == 1
+    assert "heartbeat lost" in caplog.text and "heartbeat#2026-11-21T10:12:30Z" in caplog.text
+
+
 def test_event_time_is_eventbridges_format():
     assert event_time(datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)) == "2026-01-02T03:04:05Z"

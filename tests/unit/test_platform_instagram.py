@@ -1,13 +1,23 @@
-"""Instagram beyond the contract: Graph error codes, empty metrics, the multi-id request, missing ids."""
+"""Instagram beyond the contracts: Graph error codes, empty metrics, the multi-id request, missing ids,
+and publishing: the container read until FINISHED, then media_publish once."""
+
+import io
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
 from contentflow.jobs.errors import OutsideError, PermanentError, TransientError
-from contentflow.platforms.errors import Gone, MalformedResponse, Unauthorized
+from contentflow.platforms.errors import (
+    Gone,
+    MalformedResponse,
+    PublishingNotConfigured,
+    PublishUncertain,
+    Unauthorized,
+)
 from contentflow.platforms.instagram import InstagramConnector
-from contentflow.platforms.models import PostRef
-from tests.fakes.instagram import FAKE
+from contentflow.platforms.models import Media, PostRef, PublishRequest
+from tests.fakes.instagram import FAKE, IG_USER
 
 IDS = FAKE.ids(3)
 NUMBERS = {"views": 500, "impressions": 320, "likes": 41, "comments": 6, "shares": 2, "saves": 9}
@@ -169,3 +179,138 @@ def test_a_media_id_that_is_not_numeric_is_refused_before_any_call():
     with pytest.raises(ValueError, match="not numeric"):
         connector(fake).fetch_stats(refs([IDS[0], "1,2"]))
     assert fake.api_calls == 0
+
+
+# --- publishing ----------------------------------------------------------------------------------------
+
+IMAGE_URL = "https://media.contentflow.example/m/photo.jpg?X-Amz-Signature=f00d"
+
+
+def media_post(content_type: str = "image/jpeg", **changes) -> PublishRequest:
+    media = Media("m/photo.jpg", content_type, 10, IMAGE_URL, lambda: io.BytesIO(b"0123456789"))
+    return PublishRequest(
+        **{"post_id": "P1", "title": None, "text": "Ten years on. #castiron", "media": (media,), **changes}
+    )
+
+
+def form(request: httpx.Request) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(request.content.decode()).items()}
+
+
+def test_a_container_in_progress_is_read_again_later_then_published_once():
+    fake = FAKE(processing=2)
+    conn = connector(fake)
+    post = media_post()
+    first = conn.publish(post)
+    assert first.pending and first.retry_after_s == 10.0 and first.external_id is None
+    [create] = fake.requests
+    assert (create.method, create.url.path) == ("POST", f"/v21.0/{IG_USER}/media")
+    assert form(create) == {"caption": "Ten years on. #castiron", "image_url": IMAGE_URL}
+    answers = [conn.publish_status(post, first.pending) for _ in range(3)]
+    assert [a.pending for a in answers] == [first.pending, first.pending, None]
+    assert [a.response.get("status_code") for a in answers[:2]] == ["IN_PROGRESS", "IN_PROGRESS"]
+    published = answers[-1]
+    [publish] = fake.creates
+    assert form(publish) == {"creation_id": first.pending}
+    assert published.external_id in fake.published
+    assert published.url.startswith("https://www.instagram.com/p/")
+    assert published.response["container"] == first.pending
+    reads = [r for r in fake.requests if r.method == "GET" and r.url.path == f"/v21.0/{first.pending}"]
+    assert len(reads) == 3 and all(r.url.params["fields"] == "status_code,status" for r in reads)
+
+
+def test_a_video_is_a_reel_read_about_once_a_minute():
+    fake = FAKE(processing=1)
+    conn = connector(fake)
+    post = media_post("video/mp4", options={"share_to_feed": "false"})
+    first = conn.publish(post)
+    assert form(fake.requests[0]) == {
+        "caption": "Ten years on. #castiron",
+        "media_type": "REELS",
+        "video_url": IMAGE_URL,
+        "share_to_feed": "false",
+    }
+    assert first.retry_after_s == 60.0
+    assert conn.publish_status(post, first.pending).retry_after_s == 60.0
+
+
+@pytest.mark.parametrize("status", ["ERROR", "EXPIRED"])
+def test_a_container_that_failed_or_expired_fails_the_post_without_publishing(status):
+    fake = FAKE(container_status=status)
+    conn = connector(fake)
+    first = conn.publish(media_post())
+    with pytest.raises(PermanentError, match=status) as raised:
+        conn.publish_status(media_post(), first.pending)
+    assert type(raised.value) is PermanentError
+    assert fake.creates == []
+
+
+def test_a_container_already_published_is_uncertain_never_published_again():
+    """publish_status called again after an answer that was lost: the media exists, its id is unknown."""
+    fake = FAKE()
+    conn = connector(fake)
+    first = conn.publish(media_post())
+    conn.publish_status(media_post(), first.pending)
+    with pytest.raises(PublishUncertain, match="already published") as raised:
+        conn.publish_status(media_post(), first.pending)
+    assert raised.value.response["container"]["status_code"] == "PUBLISHED"
+    assert len(fake.creates) == 1
+
+
+@pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ConnectError])
+def test_a_container_posts_nothing_so_failing_to_create_one_is_transient(error):
+    fake = FAKE()
+    fake.read_error = error
+    with pytest.raises(TransientError, match=error.__name__):
+        connector(fake).publish(media_post())
+    assert fake.creates == []
+
+
+def test_a_container_creation_refused_by_graph_keeps_its_kind():
+    with pytest.raises(Unauthorized):
+        connector(FAKE(status=400, reason=190)).publish(media_post())
+
+
+def test_media_not_ready_when_publishing_is_transient():
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return httpx.Response(200, json={"status_code": "FINISHED", "id": "17999"})
+        body = {"error": {"message": "Media ID is not available", "code": 9007, "error_subcode": 2207027}}
+        return httpx.Response(400, json=body)
+
+    conn = InstagramConnector(
+        {"access_token": "t", "ig_user_id": IG_USER}, transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(TransientError, match="9007"):
+        conn.publish_status(media_post(), "17999")
+
+
+def test_a_permalink_that_cannot_be_read_does_not_hide_the_new_media():
+    fake = FAKE()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.params.get("fields") == "permalink":
+            raise httpx.ReadTimeout("slow", request=request)
+        return fake.handle(request)
+
+    conn = InstagramConnector(fake.credentials, transport=httpx.MockTransport(handler))
+    first = conn.publish(media_post())
+    published = conn.publish_status(media_post(), first.pending)
+    assert published.external_id in fake.published and published.url is None
+
+
+def test_credentials_without_the_account_id_read_statistics_but_cannot_publish():
+    fake = FAKE(known={IDS[0]: NUMBERS})
+    conn = InstagramConnector(fake.read_only_credentials, transport=fake.transport())
+    with pytest.raises(PublishingNotConfigured, match="ig_user_id") as raised:
+        conn.publish(media_post())
+    assert not isinstance(raised.value, Unauthorized)
+    assert fake.requests == []
+    assert conn.fetch_stats(refs(IDS[:1]))[0].found
+
+
+def test_a_pending_value_that_is_not_a_container_id_is_refused():
+    fake = FAKE()
+    with pytest.raises(ValueError, match="not a container id"):
+        connector(fake).publish_status(media_post(), "../me")
+    assert fake.requests == []

@@ -1,15 +1,18 @@
-"""Pinterest beyond the contract: the date window that makes the numbers totals, deleted pins, floats."""
+"""Pinterest beyond the contracts: the date window that makes the numbers totals, deleted pins, floats,
+and image pins made from the media's presigned URL."""
 
+import io
+import json
 from datetime import date
 
 import httpx
 import pytest
 
 from contentflow.jobs.errors import PermanentError
-from contentflow.platforms.errors import MalformedResponse
-from contentflow.platforms.models import PostRef
+from contentflow.platforms.errors import MalformedResponse, PublishUncertain
+from contentflow.platforms.models import Media, PostRef, PublishRequest
 from contentflow.platforms.pinterest import PinterestConnector, window
-from tests.fakes.pinterest import FAKE
+from tests.fakes.pinterest import BOARD, FAKE
 
 TODAY = date(2026, 11, 29)
 PIN = FAKE.ids(1)[0]
@@ -117,3 +120,62 @@ def test_a_pin_id_that_is_not_numeric_never_reaches_the_url():
     with pytest.raises(ValueError, match="not numeric"):
         connector(fake).fetch_stats([ref(external_id="../../user_account")])
     assert fake.api_calls == 0
+
+
+# --- publishing ----------------------------------------------------------------------------------------
+
+IMAGE_URL = "https://media.contentflow.example/m/pin.png?X-Amz-Expires=3600&X-Amz-Signature=f00d"
+
+
+def pin_post(**changes) -> PublishRequest:
+    media = Media("m/pin.png", "image/png", 10, IMAGE_URL, lambda: io.BytesIO(b"0123456789"))
+    fields = {
+        "post_id": "P1",
+        "title": "Cast iron, ten years on",
+        "text": "What a decade of daily use did to it. #castiron",
+        "link_url": "https://cf.example/r/abc",
+        "media": (media,),
+        "options": {"board_id": BOARD},
+    }
+    return PublishRequest(**{**fields, **changes})
+
+
+def test_a_pin_is_made_from_the_image_url_on_the_board_with_the_link():
+    fake = FAKE()
+    published = connector(fake).publish(pin_post(options={"board_id": BOARD, "alt_text": "A worn pan"}))
+    [request] = fake.requests
+    assert (request.method, str(request.url)) == ("POST", "https://api.pinterest.com/v5/pins")
+    assert json.loads(request.content) == {
+        "board_id": BOARD,
+        "media_source": {"source_type": "image_url", "url": IMAGE_URL},
+        "title": "Cast iron, ten years on",
+        "description": "What a decade of daily use did to it. #castiron",
+        "link": "https://cf.example/r/abc",
+        "alt_text": "A worn pan",
+    }
+    assert published.external_id in fake.published
+    assert published.url == f"https://www.pinterest.com/pin/{published.external_id}/"
+    assert published.response["board_id"] == BOARD and "media" not in published.response
+
+
+def test_the_board_may_come_from_the_accounts_credentials_and_the_post_overrides_it():
+    other = "1137440212799999999"
+    fake = FAKE(boards=(BOARD, other))
+    conn = PinterestConnector({**fake.credentials, "board_id": BOARD}, transport=fake.transport())
+    conn.publish(pin_post(options={}))
+    conn.publish(pin_post(options={"board_id": other}))
+    assert [json.loads(r.content)["board_id"] for r in fake.requests] == [BOARD, other]
+
+
+def test_a_board_the_account_does_not_have_is_a_permanent_refusal():
+    fake = FAKE(boards=())
+    with pytest.raises(PermanentError, match="Board not found") as raised:
+        connector(fake).publish(pin_post())
+    assert "404" in str(raised.value)
+
+
+def test_a_pin_answered_without_its_id_is_uncertain():
+    conn = PinterestConnector({"access_token": "t"}, transport=answering(201, {"board_id": BOARD}))
+    with pytest.raises(PublishUncertain, match="without a pin id") as raised:
+        conn.publish(pin_post())
+    assert raised.value.response == {"board_id": BOARD}

@@ -1,4 +1,5 @@
-"""The Reddit connector beyond the shared contract: scores, prawcore never waiting, token failures."""
+"""The Reddit connector beyond the shared contracts: scores, prawcore never waiting, token failures, and
+publishing: self and link posts, the user session beside the read-only one, RATELIMIT, flairs."""
 
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -6,11 +7,18 @@ from urllib.parse import parse_qs, urlsplit
 import prawcore
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError, SSLError
 
 from contentflow.jobs.errors import PermanentError, TransientError
 from contentflow.platforms import reddit
-from contentflow.platforms.errors import MalformedResponse, Unauthorized
-from contentflow.platforms.models import PostRef
+from contentflow.platforms.errors import (
+    MalformedResponse,
+    PublishingNotConfigured,
+    PublishUncertain,
+    Unauthorized,
+)
+from contentflow.platforms.models import PostRef, PublishRequest
+from contentflow.platforms.reddit import FULLNAME
 from contentflow.platforms.registry import connector
 from tests.fakes.reddit import FAKE
 
@@ -236,3 +244,168 @@ def test_an_id_that_is_not_a_submission_fullname_is_refused_before_any_call():
 def test_prawcore_is_the_version_the_no_wait_patch_was_written_against():
     """A new prawcore may sleep somewhere new: read its sessions.py and rate_limit.py again first."""
     assert prawcore.__version__.split(".")[0] == "4"
+
+
+# --- publishing ----------------------------------------------------------------------------------------
+
+LINK = "https://cf.example/r/abc"
+
+
+def post(text: str = f"Ten years of daily use.\n\n{LINK}", **changes) -> PublishRequest:
+    fields = {"post_id": "P1", "title": "Cast iron, ten years on", "text": text, "link_url": LINK}
+    return PublishRequest(**{"options": {"subreddit": "BuyItForLife"}, **fields, **changes})
+
+
+def submitted(fake) -> dict[str, str]:
+    [request] = fake.creates
+    return {k: v[-1] for k, v in parse_qs(request.body).items()}
+
+
+def test_a_post_with_text_is_a_self_post_with_that_text():
+    fake = FAKE()
+    published = build(fake).publish(post())
+    form = submitted(fake)
+    assert (form["kind"], form["sr"], form["title"]) == ("self", "BuyItForLife", "Cast iron, ten years on")
+    assert form["text"] == f"Ten years of daily use.\n\n{LINK}" and "url" not in form
+    assert published.external_id in fake.published and published.external_id.startswith("t3_")
+    assert published.url == f"https://www.reddit.com/r/BuyItForLife/comments/{published.external_id[3:]}/"
+    assert published.response["kind"] == "self" and published.response["name"] == published.external_id
+
+
+@pytest.mark.parametrize("text", ["", "  ", LINK, f" {LINK}\n"])
+def test_a_post_whose_text_is_nothing_but_its_link_is_a_link_post(text):
+    fake = FAKE()
+    published = build(fake).publish(post(text))
+    form = submitted(fake)
+    assert (form["kind"], form["url"]) == ("link", LINK) and "text" not in form
+    assert published.response["kind"] == "link"
+    assert FULLNAME.fullmatch(published.external_id)
+
+
+def test_a_post_without_text_or_link_is_refused_before_any_call():
+    fake = FAKE()
+    with pytest.raises(PermanentError, match="neither"):
+        build(fake).publish(post("", link_url=None))
+    assert (fake.token_requests, fake.creates) == ([], [])
+
+
+def test_the_submission_is_made_by_the_user_of_the_script_app():
+    fake = FAKE()
+    conn = build(fake)
+    conn.publish(post())
+    conn.publish(post())
+    [token] = fake.token_requests  # the user's token, once for both
+    assert parse_qs(token.body)["grant_type"] == ["password"]
+    assert parse_qs(token.body)["username"] == ["contentflow"]
+    assert all(r.headers["Authorization"] == f"bearer {fake.tokens_issued[0]}" for r in fake.creates)
+    assert len(fake.creates) == 2
+
+
+def test_statistics_keep_their_app_only_session_beside_the_user_session():
+    ids = FAKE.ids(1)
+    fake = FAKE(known={ids[0]: {"likes": 1, "comments": 0}})
+    conn = build(fake)
+    conn.publish(post())
+    assert conn.fetch_stats(refs(ids))[0].found
+    grants = [parse_qs(r.body)["grant_type"][0] for r in fake.token_requests]
+    assert grants == ["password", "client_credentials"]
+
+
+def test_read_only_credentials_read_statistics_but_cannot_publish():
+    ids = FAKE.ids(1)
+    fake = FAKE(known={ids[0]: {"likes": 1, "comments": 0}})
+    conn = connector("reddit", fake.read_only_credentials, fake.transport())
+    with pytest.raises(PublishingNotConfigured, match="username and password") as raised:
+        conn.publish(post())
+    assert not isinstance(raised.value, Unauthorized)  # the account stays usable for statistics
+    assert (fake.token_requests, fake.creates) == ([], [])
+    assert conn.fetch_stats(refs(ids))[0].found
+
+
+@pytest.mark.parametrize("given", ["username", "password"])
+def test_a_username_without_a_password_is_refused_when_built(given):
+    fake = FAKE()
+    with pytest.raises(ValueError, match=f"both username and password.*only {given}"):
+        connector("reddit", {**fake.read_only_credentials, given: "x"}, fake.transport())
+
+
+def test_a_wrong_password_is_unauthorized_and_nothing_is_submitted():
+    fake = FAKE()
+    conn = connector("reddit", {**fake.credentials, "password": "wrong"}, fake.transport())
+    with pytest.raises(Unauthorized, match="refused"):
+        conn.publish(post())
+    assert (len(fake.token_requests), fake.creates) == (1, [])
+
+
+@pytest.mark.parametrize("error", [requests.ReadTimeout("slow"), requests.ConnectionError("reset")])
+def test_a_token_request_that_fails_is_transient_even_when_it_timed_out(error):
+    """Fetching the token posts nothing: only the submission can be uncertain."""
+
+    class Failing(requests.adapters.BaseAdapter):
+        def send(self, request, **kwargs):
+            raise error
+
+    fake = FAKE()
+    session = fake.transport()
+    session.mount("https://www.reddit.com/", Failing())
+    with pytest.raises(TransientError, match=type(error).__name__):
+        connector("reddit", fake.credentials, session).publish(post())
+    assert fake.creates == []
+
+
+def test_a_ratelimit_answer_is_transient_with_reddits_wait_and_never_slept_through():
+    take_a_break = "Looks like you've been doing that a lot. Take a break for 5 minutes before trying again."
+    fake = FAKE(submit_errors=[["RATELIMIT", take_a_break, "ratelimit"]])
+    with pytest.raises(TransientError, match="RATELIMIT") as raised:
+        build(fake).publish(post())
+    assert raised.value.retry_after_s == 300.0
+    assert len(fake.creates) == 1  # PRAW would sleep and submit again
+
+
+def test_a_subreddit_that_wants_a_flair_is_refused_without_one_and_takes_it_as_an_option():
+    fake = FAKE(flair_required=("BuyItForLife",))
+    with pytest.raises(PermanentError, match="SUBMIT_VALIDATION_FLAIR_REQUIRED"):
+        build(fake).publish(post())
+    flaired = post(options={"subreddit": "BuyItForLife", "flair_id": "c0ffee00-1234-5678-9abc-def012345678"})
+    build(fake).publish(flaired)
+    assert {k: v[-1] for k, v in parse_qs(fake.creates[-1].body).items()}["flair_id"].startswith("c0ffee00")
+
+
+def test_the_subreddit_may_come_from_the_accounts_credentials():
+    fake = FAKE()
+    conn = connector("reddit", {**fake.credentials, "subreddit": "test"}, fake.transport())
+    conn.publish(post(options={}))
+    assert submitted(fake)["sr"] == "test"
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (requests.exceptions.ConnectTimeout("connect timed out"), TransientError),
+        (
+            requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected())"),
+            PublishUncertain,
+        ),
+        (requests.exceptions.ChunkedEncodingError("Connection broken"), PublishUncertain),
+        (requests.exceptions.SSLError("EOF occurred in violation of protocol"), PublishUncertain),
+        (
+            requests.exceptions.SSLError(MaxRetryError(None, "/api/submit/", SSLError("handshake"))),
+            TransientError,
+        ),
+    ],
+)
+def test_network_failures_of_the_submission_are_uncertain_unless_it_never_left(error, kind):
+    """requests says ConnectionError for both: only one carrying urllib3's MaxRetryError (no
+    connection made) is known to come before the request left; a bare ConnectTimeout says so itself."""
+    fake = FAKE()
+
+    class Failing(requests.adapters.BaseAdapter):
+        def send(self, request, **kwargs):
+            fake.creates.append(request)
+            raise error
+
+    session = fake.transport()
+    session.mount("https://oauth.reddit.com/", Failing())  # the token still comes from www.reddit.com
+    with pytest.raises(kind):
+        connector("reddit", fake.credentials, session).publish(post())
+    assert (len(fake.token_requests), len(fake.creates)) == (1, 1)

@@ -1,5 +1,7 @@
-"""The YouTube connector beyond the shared contract: quota days, Google's error reasons, no network."""
+"""The YouTube connector beyond the shared contracts: quota days, Google's error reasons, no network, and
+the resumable upload: chunk by chunk, the user's token, and the last chunk as the only uncertain one."""
 
+import io
 import socket
 import time
 from datetime import UTC, datetime
@@ -8,12 +10,18 @@ from zoneinfo import ZoneInfo
 import httplib2
 import pytest
 
-from contentflow.jobs.errors import PermanentError, QuotaExhausted, TransientError
+from contentflow.jobs.errors import OutsideError, PermanentError, QuotaExhausted, TransientError
 from contentflow.platforms import youtube
-from contentflow.platforms.errors import MalformedResponse, Unauthorized
-from contentflow.platforms.models import PostRef
+from contentflow.platforms.errors import (
+    MalformedResponse,
+    PublishingNotConfigured,
+    PublishUncertain,
+    Unauthorized,
+)
+from contentflow.platforms.models import Media, PostRef, PublishRequest
 from contentflow.platforms.quota import quota_day, seconds_until_reset
 from contentflow.platforms.registry import connector
+from contentflow.platforms.youtube import YouTubeConnector
 from tests.fakes.youtube import FAKE
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -231,3 +239,163 @@ def test_connectors_share_the_client_but_not_the_transport():
     assert fetch(second)[0].metrics == {"views": 2}
     assert (first.api_calls, second.api_calls) == (1, 1)
     assert youtube._videos.cache_info().hits == 1
+
+
+# --- publishing ----------------------------------------------------------------------------------------
+
+KIB = 1024
+CHUNK = 256 * KIB
+VIDEO = bytes(range(251)) * (2 * CHUNK // 251 + 400)  # a little more than two chunks: three requests
+
+
+def video_post(data: bytes = VIDEO, **changes) -> PublishRequest:
+    media = Media(
+        "media/v.mp4", "video/mp4", len(data), "https://media.example/v.mp4", lambda: io.BytesIO(data)
+    )
+    fields = {
+        "post_id": "P1",
+        "title": "Cast iron, ten years on",
+        "text": "What a decade did to it. #castiron https://cf.example/r/abc",
+        "media": (media,),
+        "options": {"privacy_status": "unlisted"},
+    }
+    return PublishRequest(**{**fields, **changes})
+
+
+def uploader(fake, credentials=None):
+    return YouTubeConnector(credentials or fake.credentials, transport=fake.transport(), chunk_bytes=CHUNK)
+
+
+def test_the_video_goes_up_chunk_by_chunk_and_comes_back_as_a_video():
+    fake = FAKE()
+    published = uploader(fake).publish(video_post())
+    assert [chunk["range"] for chunk in fake.chunks] == [
+        (0, CHUNK - 1),
+        (CHUNK, 2 * CHUNK - 1),
+        (2 * CHUNK, len(VIDEO) - 1),
+    ]
+    assert len(fake.creates) == 1  # only the last chunk can make the video
+    upload = fake.published[published.external_id]
+    assert upload["content"] == VIDEO
+    assert upload["metadata"] == {
+        "snippet": {
+            "title": "Cast iron, ten years on",
+            "description": "What a decade did to it. #castiron https://cf.example/r/abc",
+            "categoryId": "22",
+        },
+        "status": {"privacyStatus": "unlisted"},
+    }
+    assert published.url == f"https://www.youtube.com/watch?v={published.external_id}"
+    assert published.response["status"]["uploadStatus"] == "uploaded"
+
+
+def test_the_session_is_started_with_the_users_token_and_without_the_api_key():
+    fake = FAKE()
+    uploader(fake).publish(video_post(VIDEO[: CHUNK // 2]))
+    token, start, chunk = fake.requests
+    assert (token["method"], token["url"]) == ("POST", "https://oauth2.googleapis.com/token")
+    assert start["method"] == "POST" and start["query"]["uploadType"] == "resumable"
+    assert start["query"]["part"] == "snippet,status" and "key" not in start["query"]
+    assert start["headers"]["X-Upload-Content-Length"] == str(CHUNK // 2)
+    assert start["headers"]["X-Upload-Content-Type"] == "video/mp4"
+    assert all(r["headers"]["authorization"] == f"Bearer {fake.tokens_issued[0]}" for r in (start, chunk))
+
+
+def test_options_set_the_category_and_the_audience():
+    fake = FAKE()
+    options = {"privacy_status": "private", "category_id": "26", "made_for_kids": "false"}
+    published = uploader(fake).publish(video_post(VIDEO[:KIB], options=options))
+    metadata = fake.published[published.external_id]["metadata"]
+    assert metadata["snippet"]["categoryId"] == "26"
+    assert metadata["status"] == {"privacyStatus": "private", "selfDeclaredMadeForKids": False}
+
+
+@pytest.mark.parametrize(
+    ("errors", "kind", "said"),
+    [
+        ({"start": TimeoutError("timed out")}, TransientError, "nothing published"),
+        ({"start": 503}, TransientError, "HTTP 503"),
+        ({"start": 400}, PermanentError, "HTTP 400"),
+        ({"chunk-1": TimeoutError("timed out")}, TransientError, "nothing published"),
+        ({"chunk-2": ConnectionResetError(104, "reset")}, TransientError, "nothing published"),
+        ({"chunk-2": 500}, TransientError, "HTTP 500"),
+        ({"chunk-3": TimeoutError("timed out")}, PublishUncertain, "after the last chunk"),
+        ({"chunk-3": ConnectionResetError(104, "reset")}, PublishUncertain, "after the last chunk"),
+        ({"chunk-3": 502}, PublishUncertain, "HTTP 502 answering the last chunk"),
+        ({"chunk-3": 504}, PublishUncertain, "HTTP 504 answering the last chunk"),
+        ({"chunk-3": 503}, TransientError, "HTTP 503"),
+        ({"chunk-3": ConnectionRefusedError(111, "refused")}, TransientError, "before the request left"),
+        ({"chunk-3": httplib2.ServerNotFoundError("dns")}, TransientError, "before the request left"),
+    ],
+)
+def test_only_the_last_chunk_sent_without_a_clear_answer_is_uncertain(errors, kind, said):
+    """Until YouTube has the file's last byte there is no video: failing earlier is transient (the
+    next attempt uploads again); once the last chunk left, the video may exist."""
+    fake = FAKE(errors=errors)
+    with pytest.raises(OutsideError if kind is not PublishUncertain else PublishUncertain) as raised:
+        uploader(fake).publish(video_post())
+    assert type(raised.value) is kind
+    assert said in str(raised.value)
+    assert len(fake.creates) == (1 if "chunk-3" in errors else 0)  # the last chunk: sent at most once
+
+
+def test_an_uncertain_upload_says_how_far_it_got_but_not_where_the_session_is():
+    fake = FAKE(errors={"chunk-3": TimeoutError("timed out")})
+    with pytest.raises(PublishUncertain) as raised:
+        uploader(fake).publish(video_post())
+    assert raised.value.response == {"bytes_sent_before": 2 * CHUNK, "size": len(VIDEO)}
+    session = next(iter(fake.sessions))
+    assert session not in str(raised.value) and session not in repr(raised.value.response)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_a_channel_out_of_uploads_waits_for_the_quota_day():
+    fake = FAKE(errors={"start": 400}, reason="uploadLimitExceeded")
+    with pytest.raises(QuotaExhausted, match="uploadLimitExceeded") as raised:
+        uploader(fake).publish(video_post())
+    assert 0 < raised.value.retry_after_s <= 25 * HOUR
+
+
+def test_an_api_key_alone_cannot_upload():
+    fake = FAKE()
+    with pytest.raises(PublishingNotConfigured, match="refresh_token") as raised:
+        uploader(fake, fake.read_only_credentials).publish(video_post())
+    assert not isinstance(raised.value, Unauthorized)
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("missing", ["client_id", "client_secret", "refresh_token"])
+def test_half_an_oauth_client_is_refused_when_built(missing):
+    fake = FAKE()
+    credentials = {k: v for k, v in fake.credentials.items() if k != missing}
+    with pytest.raises(ValueError, match=f"{missing} missing"):
+        connector("youtube", credentials, fake.transport())
+
+
+def test_a_refused_refresh_token_is_unauthorized_and_nothing_is_uploaded():
+    fake = FAKE()
+    with pytest.raises(Unauthorized, match="invalid_grant"):
+        uploader(fake, {**fake.credentials, "refresh_token": "revoked"}).publish(video_post())
+    assert [r["url"] for r in fake.requests] == ["https://oauth2.googleapis.com/token"]
+
+
+@pytest.mark.parametrize("failure", [TimeoutError("timed out"), 503])
+def test_a_failing_token_endpoint_is_transient(failure):
+    fake = FAKE(errors={"token": failure})
+    with pytest.raises(TransientError):
+        uploader(fake).publish(video_post())
+    assert fake.sessions == {}
+
+
+def test_the_access_token_serves_several_uploads():
+    fake = FAKE()
+    conn = uploader(fake)
+    conn.publish(video_post(VIDEO[:KIB]))
+    conn.publish(video_post(VIDEO[:KIB]))
+    assert len(fake.tokens_issued) == 1 and len(fake.published) == 2
+
+
+def test_the_production_transport_does_not_take_a_308_for_a_redirect():
+    """An upload's "308 Resume Incomplete" has no Location: httplib2 would fail following it."""
+    assert 308 not in youtube._http(5).redirect_codes
+    assert 308 in httplib2.Http().redirect_codes

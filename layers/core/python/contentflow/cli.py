@@ -1,4 +1,5 @@
-"""The `contentflow` command: run the local system, provision resources, manage API keys, jobs and flags."""
+"""The `contentflow` command: run the local system, provision resources, manage API keys, jobs and flags,
+read links and reports. Tables on a terminal, JSON with --json or when piped (contentflow.console)."""
 
 import argparse
 import sys
@@ -34,14 +35,37 @@ def _keys_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _key_table(keys: list):
+    from contentflow.console import STATUS, Column, Table, moment
+
+    return Table(
+        keys,
+        [
+            Column("key", "key_id", wrap=False),
+            Column("name", "name"),
+            Column("scopes", "scopes"),
+            Column("status", "status", style=STATUS),
+            Column("created (UTC)", "created_at", format=moment, wrap=False),
+            Column("by", "created_by"),
+            Column("expires (UTC)", "expires_at", format=moment, wrap=False),
+            Column("last used (UTC)", "last_used_at", format=moment, wrap=False),
+        ],
+        empty="no key",
+    )
+
+
 def _keys_list(args: argparse.Namespace) -> int:
+    from contentflow import console
     from contentflow.security.service import list_keys
 
-    print(list_keys(args.limit, args.cursor).model_dump_json(indent=2))
+    page = list_keys(args.limit, args.cursor)
+    more = console.Note(f"more: --cursor {page.next_cursor}") if page.next_cursor else None
+    console.show(args, page, _key_table(page.items), more)
     return 0
 
 
 def _keys_revoke(args: argparse.Namespace) -> int:
+    from contentflow import console
     from contentflow.security import service
     from contentflow.security.models import KeyView
 
@@ -51,11 +75,14 @@ def _keys_revoke(args: argparse.Namespace) -> int:
         raise ValueError(f"no key with id {args.key_id!r}") from None
     except service.KeyAlreadyRevoked as error:
         raise ValueError(str(error)) from None
-    print(KeyView.of(key).model_dump_json(indent=2))
+    view = KeyView.of(key)
+    console.show(args, view, _key_table([view]))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from contentflow.console import json_option
+
     parser = argparse.ArgumentParser(prog="contentflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -85,16 +112,24 @@ def build_parser() -> argparse.ArgumentParser:
     listing = keys.add_parser("list", help="every key: scopes, status, last use (never a secret)")
     listing.add_argument("--limit", type=int, default=100)
     listing.add_argument("--cursor")
-    listing.set_defaults(func=_keys_list)
+    json_option(listing).set_defaults(func=_keys_list)
     revoke = keys.add_parser("revoke", help="revoke a key for good (it stays listed)")
     revoke.add_argument("key_id", help="the 12 hex digits after cf_")
-    revoke.set_defaults(func=_keys_revoke)
+    json_option(revoke).set_defaults(func=_keys_revoke)
 
+    from contentflow.analytics import cli as reports_cli
     from contentflow.bandit import cli as bandit_cli
+    from contentflow.clicks import cli as postback_cli
     from contentflow.jobs import cli as jobs_cli
+    from contentflow.links import cli as links_cli
+    from contentflow.maintenance import cli as maintenance_cli
 
     jobs_cli.add_commands(commands)
+    maintenance_cli.add_commands(commands)
     bandit_cli.add_commands(commands)
+    postback_cli.add_commands(commands)
+    links_cli.add_commands(commands)
+    reports_cli.add_commands(commands)
     return parser
 
 

@@ -93,6 +93,7 @@ class Function(NamedTuple):
     secrets: tuple[str, ...] = ()  # secrets it may read
     redrives: tuple[str, ...] = ()  # queues whose dead letters it handles: peek, move back, send to
     watches: tuple[str, ...] = ()  # queues whose depth (and their DLQ's) it reads: the exporter
+    buckets: tuple[str, ...] = ()  # buckets whose objects it reads, writes and tags (presigned URLs too)
     flags: str | None = None  # "read" or "write": the AppConfig feature flags
     tracing: bool = True  # X-Ray; off where the Tracer import would cost cold start
 
@@ -115,6 +116,8 @@ class Queue(NamedTuple):
     batch_size: int = 10
     max_batching_window_s: int = 0
     dead_letter: bool = True  # False for a queue that is itself a last resort
+    # A last resort of job messages (failed schedule deliveries): requeue sends each to its kind's queue.
+    requeue_by_kind: bool = False
 
     @property
     def physical_name(self) -> str:
@@ -143,12 +146,38 @@ class Secret(NamedTuple):
         return f"{resource_prefix()}/{self.name}"
 
 
+class Bucket(NamedTuple):
+    """A private, encrypted S3 bucket (public access blocked, TLS only)."""
+
+    name: str
+    description: str
+
+    @property
+    def physical_name(self) -> str:
+        """Bucket names are global: on AWS the CDK app lets CloudFormation name them (functions get the
+        name in BUCKET_<NAME>); locally, and when that variable is unset, the stage prefix names them."""
+        return os.environ.get(f"BUCKET_{self.name.upper()}") or f"{resource_prefix()}-{self.name}"
+
+
 class Schedule(NamedTuple):
-    """An EventBridge schedule (`rate(...)` or `cron(...)`, UTC) that puts a job of `kind` on its queue."""
+    """An EventBridge schedule (`rate(...)` or `cron(...)`, UTC) that puts a job of `kind` on its queue.
+
+    A delivery SQS refuses is retried (at most `retry_attempts` times, for at most
+    `max_event_age_s`) and then put on `on_failure_queue`, not dropped: an hour rides out a passing
+    fault, and a lasting one (permissions, a deleted queue: EventBridge does not retry those) shows
+    in the DLQ view and its alarm the same hour rather than after EventBridge's default 24.
+    """
 
     kind: str
     expression: str
     description: str
+    retry_attempts: int = 20
+    max_event_age_s: int = 3600
+    on_failure_queue: str = "schedule_failures"
+
+    @property
+    def rule_name(self) -> str:
+        return f"{resource_prefix()}-{self.kind}"
 
 
 class Flag(NamedTuple):
@@ -217,12 +246,18 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table("stats", pk=Key("pk"), sk=Key("sk")),
-        # Posts on the platforms (contentflow.posts); by platform, newest publication first.
+        # Posts on the platforms (contentflow.posts); by platform, newest publication first; scheduled
+        # posts by status and due time (contentflow.publishing).
         Table(
             "posts",
             pk=Key("post_id"),
-            indexes=(Index("by_platform", pk=Key("platform"), sk=Key("published_sort")),),
+            indexes=(
+                Index("by_platform", pk=Key("platform"), sk=Key("published_sort")),
+                Index("due", pk=Key("status"), sk=Key("next_run_utc")),
+            ),
         ),
+        # Every publishing attempt of a post: `<post id>` / `<time>#<ulid>`.
+        Table("post_runs", pk=Key("post_id"), sk=Key("sk")),
         # Checkpoints, locks, rate-limit buckets, the bandit's posteriors, compliance rules: small items
         # keyed by purpose.
         Table("state", pk=Key("pk"), sk=Key("sk"), ttl_attribute="expires_at"),
@@ -231,6 +266,9 @@ TABLES: dict[str, Table] = {
         Table("choices", pk=Key("pk"), sk=Key("sk"), ttl_attribute="expires_at"),
         # First click of a session on a link in a day: `day#code#session` → the claiming event.
         Table("uniques", pk=Key("pk"), ttl_attribute="expires_at"),
+        # One item per affiliate order, whatever its statuses (contentflow.clicks.conversions): the
+        # amount each of pending, approved, reversed brought, and a version for conditional writes.
+        # The key stays `order_id`: a new key would make CloudFormation replace a named table.
         Table("conversions", pk=Key("order_id")),
         Table("api_keys", pk=Key("key_id")),
         # Who changed what (contentflow.security.audit): `day#YYYY-MM-DD` / `<time>#<ulid>`, newest
@@ -264,6 +302,8 @@ QUEUES: dict[str, Queue] = {
         Queue("click_buffer", consumer="click_buffer", visibility_timeout_s=60, batch_size=10),
         # Batches of the clicks stream that ran out of retries (Lambda sends their shard and range).
         Queue("click_stream_failures", dead_letter=False),
+        # Schedule firings EventBridge could not deliver to their job queue, after its retries.
+        Queue("schedule_failures", dead_letter=False, requeue_by_kind=True),
         # One queue per job kind, `job_<kind>`, consumed by the kind's worker (see job_worker below).
         Queue(
             "job_watchdog",
@@ -287,6 +327,21 @@ QUEUES: dict[str, Queue] = {
             batch_size=1,
         ),
         Queue(
+            "job_publish_due",
+            consumer="job_publish_due",
+            max_receive_count=3,
+            visibility_timeout_s=360,
+            batch_size=1,
+        ),
+        # A publish is attempted once: redelivery only finds it `publishing` and leaves it unconfirmed.
+        Queue(
+            "job_publish",
+            consumer="job_publish",
+            max_receive_count=3,
+            visibility_timeout_s=3600,
+            batch_size=1,
+        ),
+        Queue(
             "job_heartbeat",
             consumer="job_heartbeat",
             max_receive_count=3,
@@ -299,6 +354,15 @@ QUEUES: dict[str, Queue] = {
 JOB_QUEUE_PREFIX = "job_"
 JOB_QUEUES = tuple(name for name in QUEUES if name.startswith(JOB_QUEUE_PREFIX))
 DEAD_LETTER_QUEUES = tuple(name for name, queue in QUEUES.items() if queue.dead_letter)
+REQUEUE_BY_KIND = tuple(name for name, queue in QUEUES.items() if queue.requeue_by_kind)
+
+BUCKETS: dict[str, Bucket] = {
+    b.name: b
+    for b in (
+        # Posts' media, uploaded through presigned URLs; tagged status=posted once published.
+        Bucket("media", "Media files of posts (images, videos), uploaded through presigned URLs."),
+    )
+}
 
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
@@ -313,6 +377,7 @@ SCHEDULES: tuple[Schedule, ...] = (
         "rate(1 hour)",
         "Feeds the bandit the matured daily windows of clicks and impressions.",
     ),
+    Schedule("publish_due", "rate(1 minute)", "Turns due scheduled posts into publish jobs, once each."),
 )
 
 FLAGS: dict[str, Flag] = {
@@ -429,12 +494,13 @@ FUNCTIONS: dict[str, Function] = {
             "api",
             "Admin API: links, reports, jobs, flags, keys, audit, OpenAPI document, Prometheus exporter.",
             layers=("base", "app", "numeric"),  # numpy loads only for the bandit's routes
-            reads=("stats", "runs", "audit"),
-            writes=("links", "api_keys", "posts", "state"),
+            reads=("runs", "audit", "post_runs"),
+            writes=("links", "stats", "api_keys", "posts", "state"),  # stats: link counters move with links
             appends=("audit",),  # append-only: no function can change or delete the audit log
             sends=JOB_QUEUES,  # run a job now
-            redrives=DEAD_LETTER_QUEUES,
+            redrives=(*DEAD_LETTER_QUEUES, *REQUEUE_BY_KIND),
             watches=tuple(QUEUES),
+            buckets=("media",),  # presigned uploads of posts' media
             flags="write",
         ),
         job_worker(
@@ -462,6 +528,24 @@ FUNCTIONS: dict[str, Function] = {
             timeout_s=60,
             reads=("posts",),
         ),
+        job_worker(
+            "publish_due",
+            "Turns due scheduled posts into publish jobs, once each; tells about stuck ones.",
+            timeout_s=60,
+            writes=("posts", "post_runs"),
+            sends=("job_publish",),
+        ),
+        job_worker(
+            "publish",
+            "Publishes one post on its platform, once, under the compliance gate and the kill-switch.",
+            layers=("base", "app", "platforms", "numeric"),  # numpy: the bandit chooses "auto" platforms
+            timeout_s=600,  # a video upload from S3
+            memory_mb=1024,
+            writes=("posts", "post_runs", "choices"),
+            secrets=PLATFORM_SECRETS,
+            buckets=("media",),
+            flags="read",
+        ),
     )
 }
 
@@ -480,6 +564,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/posts/import", "api", "posts:write"),
     Route("GET", "/api/posts", "api", "posts:read"),
     Route("GET", "/api/posts/{post_id}", "api", "posts:read"),
+    Route("POST", "/api/posts", "api", "posts:write"),
+    Route("PATCH", "/api/posts/{post_id}", "api", "posts:write"),
+    Route("POST", "/api/posts/{post_id}/cancel", "api", "posts:write"),
+    Route("GET", "/api/schedule/preview", "api", "posts:read"),
+    Route("POST", "/api/media", "api", "posts:write"),
     Route("GET", "/api/platforms", "api", "posts:read"),
     Route("GET", "/api/bandit", "api", "bandit:read"),
     Route("PUT", "/api/bandit/config", "api", "bandit:write"),
@@ -514,6 +603,10 @@ def queue_url(name: str, *, dead_letter: bool = False) -> str:
 @cache
 def _queue_url(physical_name: str, _endpoint: str | None) -> str:
     return client("sqs").get_queue_url(QueueName=physical_name)["QueueUrl"]
+
+
+def bucket_name(name: str) -> str:
+    return BUCKETS[name].physical_name
 
 
 def secret_name(name: str) -> str:
@@ -560,6 +653,8 @@ def provision() -> None:
             )
     for queue in QUEUES.values():
         _create_queue(queue)
+    for bucket in BUCKETS.values():
+        _create_bucket(bucket)
     _create_secrets()
     _create_flags()
 
@@ -577,6 +672,26 @@ def _create_queue(queue: Queue) -> None:
         redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
         attributes["RedrivePolicy"] = json.dumps(redrive)
     sqs.create_queue(QueueName=queue.physical_name, Attributes=attributes)
+
+
+def _create_bucket(bucket: Bucket) -> None:
+    s3 = client("s3")
+    region = s3.meta.region_name
+    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    with suppress(s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        s3.create_bucket(Bucket=bucket.physical_name, **where)
+    s3.put_public_access_block(
+        Bucket=bucket.physical_name,
+        PublicAccessBlockConfiguration=dict.fromkeys(
+            ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+        ),
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket.physical_name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
 
 
 def _create_secrets() -> None:

@@ -2,13 +2,14 @@
 
 A Lambda process lives minutes and runs beside others, so counters kept in memory mean nothing
 here: every scrape reads the `total` partition of `stats` (one Query: clicks, revenue, job runs,
-published posts), the depth of every catalog queue and DLQ (one GetQueueAttributes each), and the
-links by status.
+published posts, links by status) and the depth of every catalog queue and DLQ (one
+GetQueueAttributes each).
 
-Counting links is a Scan of the `links` table, projected to two attributes: it reads the whole
-table, about 1 read unit per 8 KB (eventually consistent), i.e. ~500 units per scrape for 10,000
-links, ~22 M units a month at one scrape a minute (a few dollars). Past ~100,000 links, keep
-counters updated on create/disable instead.
+Links are counted where they change, never scanned: the transaction that creates a link or changes
+its status or expiry moves its counter rows in `total` (contentflow.links.repository), including
+per-minute counts of active links by expiry, so `expired` is the links whose minute has come. The
+scrape's cost does not grow with the number of links; `contentflow maintenance recount-links`
+rebuilds the counters from a Scan (once, after upgrading, or as a repair).
 
 Labels are bounded: platforms, job kinds and statuses, queues and link statuses are fixed lists
 (never a code or a post id). Known label values are rendered at zero before anything happens, so
@@ -52,7 +53,7 @@ class ContentFlowCollector(Collector):
         yield _posts(totals)
         yield from _platform_numbers(totals)
         yield from _queues()
-        yield _links()
+        yield _links(totals)
 
 
 def registry() -> CollectorRegistry:
@@ -70,6 +71,9 @@ def _rows(totals: dict[str, dict[str, Decimal]], prefix: str) -> Iterator[tuple[
 
 
 def _clicks_and_revenue(totals: dict[str, dict[str, Decimal]]) -> Iterator[Metric]:
+    """Clicks and revenue per platform. Every revenue kind is a counter that never goes down, so a
+    reversal is its own kind rather than a decrease of `real`: net real revenue is real minus reversed,
+    and what awaits approval is the `cf_revenue_pending_eur` gauge."""
     families = {
         "clicks": CounterMetricFamily("cf_clicks", "Human clicks on short links.", labels=["platform"]),
         "unique_clicks": CounterMetricFamily(
@@ -82,17 +86,42 @@ def _clicks_and_revenue(totals: dict[str, dict[str, Decimal]]) -> Iterator[Metri
     revenue = CounterMetricFamily(
         "cf_revenue_eur",
         "Revenue in EUR: estimated = EPC estimates credited to human clicks (never reduced), "
-        "real = conversions reported by affiliates.",
+        "real = conversions approved by affiliates (gross), reversed = taken back by refunds and "
+        "chargebacks, pending = reported pending by affiliates (not revenue until approved).",
         labels=["platform", "kind"],
+    )
+    kinds = {
+        "estimated": "revenue_estimated_gross_eur",
+        "real": "revenue_real_eur",
+        "reversed": "revenue_reversed_eur",
+        "pending": "revenue_pending_eur",
+    }
+    conversions = CounterMetricFamily(
+        "cf_conversions",
+        "Affiliate conversions recorded, by status: approved, pending, reversed (refunded, charged "
+        "back or declined).",
+        labels=["platform", "status"],
+    )
+    statuses = {"approved": "conversions", "pending": "pending_conversions", "reversed": "reversals"}
+    awaiting = GaugeMetricFamily(
+        "cf_revenue_pending_eur",
+        "Revenue in EUR reported pending by affiliates and not yet approved nor declined.",
+        labels=["platform"],
     )
     rows = {platform: {} for platform in PLATFORMS} | dict(_rows(totals, "platform#"))
     for platform, counters in rows.items():
         for name, family in families.items():
             family.add_metric([platform], float(counters.get(name, 0)))
-        revenue.add_metric([platform, "estimated"], float(counters.get("revenue_estimated_gross_eur", 0)))
-        revenue.add_metric([platform, "real"], float(counters.get("revenue_real_eur", 0)))
+        for kind, counter in kinds.items():
+            revenue.add_metric([platform, kind], float(counters.get(counter, 0)))
+        for status, counter in statuses.items():
+            conversions.add_metric([platform, status], float(counters.get(counter, 0)))
+        pending = counters.get("revenue_pending_eur", 0) - counters.get("revenue_pending_closed_eur", 0)
+        awaiting.add_metric([platform], float(pending))
     yield from families.values()
     yield revenue
+    yield conversions
+    yield awaiting
 
 
 def _jobs(totals: dict[str, dict[str, Decimal]]) -> Metric:
@@ -184,14 +213,11 @@ def _queues() -> Iterator[Metric]:
     yield dead
 
 
-def _links(now: datetime | None = None) -> Metric:
+def _links(totals: dict[str, dict[str, Decimal]], now: datetime | None = None) -> Metric:
+    """From the `links#…` counter rows of `total`: no read of its own."""
     family = GaugeMetricFamily("cf_links", "Short links by status.", labels=["status"])
-    now = now or datetime.now(UTC)
-    counts = dict.fromkeys(LINK_STATUSES, 0)
-    for status, expires_at in links.statuses():
-        if status == "active" and expires_at and datetime.fromisoformat(expires_at) <= now:
-            status = "expired"
-        counts[status] = counts.get(status, 0) + 1
-    for status, value in counts.items():
-        family.add_metric([status], value)
+    rows = {sk: counters.get("links", 0) for sk, counters in totals.items()}
+    counts = links.counts(rows, now or datetime.now(UTC))
+    for status in LINK_STATUSES:
+        family.add_metric([status], counts[status])
     return family

@@ -11,9 +11,19 @@ class Totals(BaseModel):
     unique_clicks: int = Field(description="first human click of a session on a link in a day")
     bot_clicks: int = Field(description="crawlers, previews and HEAD requests: never credited")
     revenue_estimated_eur: float = Field(description="EPC credited to clicks that have not converted")
-    revenue_real_eur: float = Field(description="reported by affiliate postbacks")
-    revenue_eur: float
+    revenue_real_eur: float = Field(
+        description="approved by affiliate postbacks, less what reversals took back (never below zero)"
+    )
+    revenue_reversed_eur: float = Field(
+        description="taken back by reversals (refunds, chargebacks): already subtracted from revenue_real_eur"
+    )
+    revenue_pending_eur: float = Field(
+        description="reported pending by affiliates and not yet approved nor declined: not in revenue_eur"
+    )
+    revenue_eur: float = Field(description="revenue_estimated_eur + revenue_real_eur")
     epc_eur: float = Field(description="revenue per human click")
+    conversions: int = Field(description="orders approved by affiliate postbacks")
+    reversals: int = Field(description="orders reversed: refunded, charged back or declined")
 
 
 class Reach(BaseModel):

@@ -38,16 +38,23 @@ def _summed(rows: Iterable[dict], key) -> dict:
 
 
 def _totals(counts: dict) -> dict:
-    revenue = counts["revenue_estimated_eur"] + counts["revenue_real_eur"]
+    """Report fields from the counters: real revenue net of reversals; pending apart, not revenue."""
+    real = counts["revenue_real_eur"] - counts["revenue_reversed_eur"]
+    revenue = counts["revenue_estimated_eur"] + real
+    pending = counts["revenue_pending_eur"] - counts["revenue_pending_closed_eur"]
     clicks = int(counts["clicks"])
     return {
         "clicks": clicks,
         "unique_clicks": int(counts["unique_clicks"]),
         "bot_clicks": int(counts["bot_clicks"]),
         "revenue_estimated_eur": float(round(counts["revenue_estimated_eur"], 4)),
-        "revenue_real_eur": float(round(counts["revenue_real_eur"], 4)),
+        "revenue_real_eur": float(round(real, 4)),
+        "revenue_reversed_eur": float(round(counts["revenue_reversed_eur"], 4)),
+        "revenue_pending_eur": float(round(pending, 4)),
         "revenue_eur": float(round(revenue, 4)),
         "epc_eur": float(round(revenue / clicks, 4)) if clicks else 0.0,
+        "conversions": int(counts["conversions"]),
+        "reversals": int(counts["reversals"]),
     }
 
 

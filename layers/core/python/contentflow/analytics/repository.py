@@ -2,9 +2,15 @@
 
 Layout of `stats`: pk `day#YYYY-MM-DD`, sk `code#<code>#<platform>` per link and platform each day;
 pk `total`, sk `platform#<platform>` for the all-time counters the exporter reads. Counters:
-clicks, unique_clicks, bot_clicks, revenue_estimated_eur, revenue_real_eur; the total rows also keep
-revenue_estimated_gross_eur, the estimates before conversions replaced them (never decreases).
+clicks, unique_clicks, bot_clicks, revenue_estimated_eur, and what affiliate postbacks reported:
+revenue_real_eur (approved, gross: reversals never reduce it), revenue_reversed_eur (taken back by
+refunds and chargebacks), revenue_pending_eur (reported pending) and revenue_pending_closed_eur (of
+which later approved or declined), conversions (approved orders), reversals, pending_conversions.
+Net real revenue is real minus reversed; awaiting approval is pending minus closed. The total rows
+also keep revenue_estimated_gross_eur, the estimates before conversions replaced them (never
+decreases): every counter but revenue_estimated_eur only grows.
 The `total` partition also holds `jobs#<kind>#<status>` (runs) and `posts#<platform>` (published).
+Links keep their counts there too, `links#…` rows that contentflow.links.repository moves with them.
 Posts' numbers (contentflow.posts.repository) add `metrics#<platform>#<source>` rows to each day:
 what the platforms' counters gained that day, source `api` or `estimated`.
 """
@@ -16,7 +22,19 @@ from botocore.exceptions import ClientError
 from contentflow.aws import client
 from contentflow.resources import table_name
 
-COUNTERS = ("clicks", "unique_clicks", "bot_clicks", "revenue_estimated_eur", "revenue_real_eur")
+COUNTERS = (
+    "clicks",
+    "unique_clicks",
+    "bot_clicks",
+    "revenue_estimated_eur",
+    "revenue_real_eur",
+    "revenue_reversed_eur",
+    "revenue_pending_eur",
+    "revenue_pending_closed_eur",
+    "conversions",
+    "reversals",
+    "pending_conversions",
+)
 CHECKPOINT_TTL_S = 3 * 86400  # DynamoDB stream shards live 24 hours
 UNIQUE_CLAIM_TTL_S = 2 * 86400
 

@@ -97,7 +97,8 @@ def _chunks(records: list[dict]):
 
 
 def _deltas(chunk: list[dict], now_s: int) -> dict[tuple[str, str], dict]:
-    """What the chunk adds to each counter row: clicks, bots, uniques, estimated and real revenue."""
+    """What the chunk adds to each counter row: clicks, bots, uniques, estimated revenue, and what
+    postbacks changed (real, reversed and pending revenue, conversions and reversals)."""
     deltas: dict[tuple[str, str], dict] = defaultdict(lambda: defaultdict(Decimal))
     inserts = [_image(r, "NewImage") for r in chunk if r.get("eventName") == "INSERT"]
     uniques = _claim_uniques([c for c in inserts if not c.get("is_bot")], now_s)
@@ -114,15 +115,43 @@ def _deltas(chunk: list[dict], now_s: int) -> dict[tuple[str, str], dict]:
     for record in chunk:
         if record.get("eventName") == "MODIFY":
             old, new = _image(record, "OldImage"), _image(record, "NewImage")
-            real = new.get("real_amount_eur", Decimal(0)) - old.get("real_amount_eur", Decimal(0))
-            if not real:
-                continue
-            first_conversion = "real_amount_eur" not in old
-            for row in _rows(new):
-                deltas[row]["revenue_real_eur"] += real
-                if first_conversion:  # the real amount replaces the click's estimate
+            changes = _conversion_changes(old, new)
+            first_approval = "real_amount_eur" in new and "real_amount_eur" not in old
+            for row in _rows(new) if changes or first_approval else ():
+                for counter, change in changes.items():
+                    deltas[row][counter] += change
+                if first_approval:  # the real amount replaces the click's estimate
                     deltas[row]["revenue_estimated_eur"] -= new["amount_eur"]
     return {row: {k: v for k, v in counts.items() if v} for row, counts in deltas.items()}
+
+
+# What postbacks add to a click (contentflow.clicks.conversions), and the stats counter each feeds.
+# Every one only grows on the click, so each counter only grows too: real stays gross, reversals
+# and pending amounts are counted apart (reports subtract them, Prometheus gets counters).
+CONVERSION_AMOUNTS = {
+    "real_amount_eur": "revenue_real_eur",  # approved
+    "reversed_amount_eur": "revenue_reversed_eur",  # taken back: refunds, chargebacks
+    "pending_amount_eur": "revenue_pending_eur",  # reported pending
+    "pending_closed_eur": "revenue_pending_closed_eur",  # pending, then approved or declined
+}
+CONVERSION_ORDERS = {
+    "orders": "conversions",
+    "reversed_orders": "reversals",
+    "pending_orders": "pending_conversions",
+}
+
+
+def _conversion_changes(old: dict, new: dict) -> dict[str, Decimal]:
+    """The stats counters one MODIFY of a click moves, and by how much (none: not a postback)."""
+    changes = {
+        counter: new.get(name, Decimal(0)) - old.get(name, Decimal(0))
+        for name, counter in CONVERSION_AMOUNTS.items()
+    }
+    changes |= {
+        counter: Decimal(len(new.get(name, ())) - len(old.get(name, ())))
+        for name, counter in CONVERSION_ORDERS.items()
+    }
+    return {counter: change for counter, change in changes.items() if change}
 
 
 def _claim_uniques(clicks: list[dict], now_s: int) -> set[str]:

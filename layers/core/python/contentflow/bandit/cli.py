@@ -6,6 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from contentflow import console
+from contentflow.console import Column, Note, Table, percent
+
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     bandit = commands.add_parser("bandit", help="evaluate a policy offline, choose an arm")
@@ -24,13 +27,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--days", type=int, default=90, help="the logged choices of the last N days (default 90)"
     )
     evaluate.add_argument("--seed", type=int, help="seed of the Monte-Carlo propensities (default: random)")
-    evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
-    evaluate.set_defaults(func=_evaluate)
+    console.json_option(evaluate).set_defaults(func=_evaluate)
     choose = sub.add_parser("choose", help="choose an arm now (logged like every choice)")
     choose.add_argument("--platform")
     choose.add_argument("--lang")
     choose.add_argument("--arm", action="append", dest="arms", help="an arm to choose among (repeatable)")
-    choose.set_defaults(func=_choose)
+    console.json_option(choose).set_defaults(func=_choose)
 
 
 def _candidate(path: Path):
@@ -58,17 +60,29 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     if args.days < 1:
         raise ValueError("--days must be at least 1")
-    result = service.evaluate(_candidate(args.policy_config), args.days, np.random.default_rng(args.seed))
-    if args.json:
-        print(result.model_dump_json(indent=2))
-        return 0
-    print(f"{result.decisions} logged choices with an outcome ({result.left_out} without one yet)")
-    for label, estimate in (
+    candidate = _candidate(args.policy_config)
+    with console.progress(f"replaying the logged choices of the last {args.days} days"):
+        result = service.evaluate(candidate, args.days, np.random.default_rng(args.seed))
+    estimates = [
         ("logged policy", result.logged),
         ("candidate, IPS", result.ips),
         ("candidate, SNIPS", result.snips),
-    ):
-        print(f"  {label:<17} {estimate}")
+    ]
+    console.show(
+        args,
+        result,
+        Table(
+            estimates,
+            [
+                Column("policy", lambda row: row[0], wrap=False),
+                Column("CTR", lambda row: row[1].value, format=percent),
+                Column("95 % low", lambda row: row[1].low, format=percent),
+                Column("95 % high", lambda row: row[1].high, format=percent),
+                Column("n", lambda row: row[1].n),
+            ],
+        ),
+        Note(f"{result.decisions} logged choices with an outcome ({result.left_out} without one yet)"),
+    )
     return 0
 
 
@@ -77,5 +91,5 @@ def _choose(args: argparse.Namespace) -> int:
     from contentflow.bandit.models import ChoiceContext
 
     context = ChoiceContext(platform=args.platform, lang=args.lang, arms=args.arms, source="cli")
-    print(service.choose_arm(context).model_dump_json(indent=2))
+    console.show(args, service.choose_arm(context))
     return 0

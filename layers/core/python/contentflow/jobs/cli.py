@@ -10,7 +10,23 @@ import sys
 import time
 import uuid
 
-from pydantic import BaseModel
+from contentflow import console
+from contentflow.console import STATUS, Column, Note, Table, moment, seconds
+
+RUN_COLUMNS = [
+    Column("run", "run_id", wrap=False),
+    Column("kind", "kind", wrap=False),
+    Column("status", "status", style=STATUS),
+    Column("attempt", "attempt"),
+    Column("started (UTC)", "started_at", format=moment, wrap=False),
+    Column("took", lambda run: seconds(run.started_at, run.finished_at), wrap=False),
+    Column("reason", "reason"),
+]
+FLAG_COLUMNS = [
+    Column("flag", "name", wrap=False),
+    Column("value", lambda flag: "on" if flag.enabled else "off", style=STATUS),
+    Column("what it does", "description"),
+]
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -21,27 +37,29 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--payload", type=_json_object, default={}, help="a JSON object")
     run.add_argument("--key", help="idempotency key (default: a new one)")
     run.add_argument("--enqueue", action="store_true", help="put it on its queue for its worker instead")
-    run.set_defaults(func=_run)
+    console.json_option(run).set_defaults(func=_run)
     runs = sub.add_parser("runs", help="the runs journal, newest first")
     runs.add_argument("--status")
     runs.add_argument("--kind")
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--cursor")
-    runs.set_defaults(func=_runs)
+    console.json_option(runs).set_defaults(func=_runs)
     dlq = sub.add_parser("dlq", help="every dead-letter queue: depth, and its messages with their reasons")
-    dlq.set_defaults(func=_dlq)
+    console.json_option(dlq).set_defaults(func=_dlq)
     requeue = sub.add_parser("requeue", help="move a queue's dead letters back to the queue")
     requeue.add_argument("queue")
     requeue.add_argument("--limit", type=int, default=100)
-    requeue.set_defaults(func=_requeue)
+    console.json_option(requeue).set_defaults(func=_requeue)
 
     flags = commands.add_parser("flags", help="read or switch the feature flags")
     flag_sub = flags.add_subparsers(dest="flags_command", required=True)
-    flag_sub.add_parser("list", help="every flag and its value").set_defaults(func=_flags_list)
+    console.json_option(flag_sub.add_parser("list", help="every flag and its value")).set_defaults(
+        func=_flags_list
+    )
     switch = flag_sub.add_parser("set", help="switch one flag (deployed at once on AWS)")
     switch.add_argument("name")
     switch.add_argument("value", choices=("on", "off"))
-    switch.set_defaults(func=_flags_set)
+    console.json_option(switch).set_defaults(func=_flags_set)
 
 
 def _json_object(text: str) -> dict:
@@ -51,21 +69,18 @@ def _json_object(text: str) -> dict:
     return value
 
 
-def _print(model: BaseModel) -> None:
-    print(model.model_dump_json(indent=2))
-
-
 def _run(args: argparse.Namespace) -> int:
     from contentflow.jobs import service
 
     try:
         if args.enqueue:
-            _print(service.enqueue(args.kind, args.payload, args.key))
+            console.show(args, service.enqueue(args.kind, args.payload, args.key))
             return 0
-        run = run_here(args.kind, args.payload, args.key)
+        with console.progress(f"running {args.kind} here, through its worker"):
+            run = run_here(args.kind, args.payload, args.key)
     except service.NotFound as error:
         raise ValueError(str(error).strip("'\"")) from None
-    _print(run)
+    console.show(args, run)
     return 1 if run.status in ("failed", "dead") else 0
 
 
@@ -109,32 +124,70 @@ def run_here(kind: str, payload: dict, key: str | None):
 def _runs(args: argparse.Namespace) -> int:
     from contentflow.jobs import service
 
-    _print(service.list_runs(args.status, args.kind, args.limit, args.cursor))
+    page = service.list_runs(args.status, args.kind, args.limit, args.cursor)
+    console.show(args, page, Table(page.items, RUN_COLUMNS, empty="no run"), _next_page(page.next_cursor))
     return 0
 
 
-def _dlq(_: argparse.Namespace) -> int:
+def _next_page(cursor: str | None) -> Note | None:
+    return Note(f"more: --cursor {cursor}") if cursor else None
+
+
+def _dlq(args: argparse.Namespace) -> int:
     from contentflow.jobs import service
 
-    _print(service.dead_letters())
+    letters = service.dead_letters()
+    queues = Table(letters.queues, [Column("dead-letter queue", "queue"), Column("depth", "depth")])
+    peeked = [(queue.queue, message) for queue in letters.queues for message in queue.messages]
+    messages = Table(
+        peeked,
+        [
+            Column("queue", lambda row: row[0], wrap=False),
+            Column("message", lambda row: row[1].message_id, wrap=False),
+            Column("kind", lambda row: row[1].kind, wrap=False),
+            Column("sent (UTC)", lambda row: row[1].sent_at, format=moment, wrap=False),
+            Column("run", lambda row: row[1].run_id, wrap=False),
+            Column("reason", lambda row: row[1].reason),
+        ],
+        title="messages (a peek at up to 10 a queue)",
+    )
+    console.show(args, letters, queues, messages if peeked else None)
     return 0
 
 
 def _requeue(args: argparse.Namespace) -> int:
-    from contentflow.jobs import service
+    from contentflow.jobs import repository, service
+
+    before: list[int] = []
+
+    def total() -> int:  # SQS's approximate depth, before and while they move (an unknown queue: none)
+        before.append(repository.dead_letter_depth(args.queue))
+        return min(before[0], args.limit)
 
     try:
-        _print(service.requeue(args.queue, args.limit))
+        with console.progress(
+            f"moving {args.queue}'s dead letters back",
+            total=total,
+            done=lambda: before[0] - repository.dead_letter_depth(args.queue),
+        ):
+            moved = service.requeue(args.queue, args.limit)
     except service.NotFound as error:
         raise ValueError(str(error).strip("'\"")) from None
+    console.show(args, moved, Table([moved], [Column("queue", "queue"), Column("moved back", "moved")]))
     return 0
 
 
-def _flags_list(_: argparse.Namespace) -> int:
+def _flags_list(args: argparse.Namespace) -> int:
     from contentflow import flags
 
     view = flags.view()
-    _print(view)
+    unreadable = Note(f"the flag store cannot be read ({view.error}): these are the safe values", "red")
+    console.show(
+        args,
+        view,
+        Table(view.flags, FLAG_COLUMNS),
+        Note(f"source: {view.source}") if view.readable else unreadable,
+    )
     return 0 if view.readable else 1
 
 
@@ -142,7 +195,8 @@ def _flags_set(args: argparse.Namespace) -> int:
     from contentflow import flags
 
     try:
-        _print(flags.set_flag(args.name, args.value == "on"))
+        state = flags.set_flag(args.name, args.value == "on")
     except flags.UnknownFlag:
         raise ValueError(f"no flag named {args.name!r}: expected one of {', '.join(flags.FLAGS)}") from None
+    console.show(args, state, Table([state], FLAG_COLUMNS))
     return 0

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -22,6 +23,18 @@ _to_dynamo = TypeSerializer().serialize
 _from_dynamo = TypeDeserializer().deserialize
 DEAD_NOTE_TTL_S = 14 * 86400  # as long as a message stays in a DLQ
 JSON_FIELDS = ("payload", "result")
+# What EventBridge adds to a delivery it dead-letters (and the local scheduler too): they describe
+# that failed delivery, so a requeued message leaves them behind.
+DELIVERY_FAILURE_ATTRIBUTES = (
+    "RULE_ARN",
+    "TARGET_ARN",
+    "ERROR_CODE",
+    "ERROR_MESSAGE",
+    "EXHAUSTED_RETRY_CONDITION",
+    "RETRY_ATTEMPTS",
+)
+# A dead letter's way back: its destination queue and body, or None to leave it where it is.
+Route = Callable[[dict], tuple[str, str] | None]
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -299,6 +312,20 @@ def send(
     )["MessageId"]
 
 
+def send_failed_delivery(queue: str, body: str, failure: dict[str, str]) -> str:
+    """Put a delivery that failed on a last resort as EventBridge does: the body unchanged, and why
+    in string attributes named among DELIVERY_FAILURE_ATTRIBUTES."""
+    unknown = set(failure) - set(DELIVERY_FAILURE_ATTRIBUTES)
+    if unknown:
+        raise ValueError(f"not an EventBridge failure attribute: {', '.join(sorted(unknown))}")
+    attributes = {
+        name: {"DataType": "String", "StringValue": value} for name, value in failure.items() if value
+    }
+    return client("sqs").send_message(
+        QueueUrl=queue_url(queue), MessageBody=body, MessageAttributes=attributes
+    )["MessageId"]
+
+
 def _correlation(correlation_id: str | None = None) -> dict:
     correlation = correlation_id or current_correlation_id()
     return {CORRELATION_ATTRIBUTE: {"DataType": "String", "StringValue": correlation}} if correlation else {}
@@ -320,8 +347,13 @@ def send_many(queue: str, bodies: list[str]) -> None:
             )
 
 
+def _dead_letters_url(queue: str) -> str:
+    """Where the queue's dead letters wait: its DLQ, or the queue itself if it is a last resort."""
+    return queue_url(queue, dead_letter=QUEUES[queue].dead_letter)
+
+
 def dead_letter_depth(queue: str) -> int:
-    return depth(queue, dead_letter=True)
+    return depth(queue, dead_letter=QUEUES[queue].dead_letter)
 
 
 def depth(queue: str, *, dead_letter: bool = False) -> int:
@@ -333,51 +365,82 @@ def depth(queue: str, *, dead_letter: bool = False) -> int:
 
 
 def peek_dead_letters(queue: str, count: int) -> list[dict]:
-    """Up to `count` messages of the DLQ, left visible (a zero visibility timeout)."""
+    """Up to `count` dead letters of the queue, left visible (a zero visibility timeout), with their
+    message attributes (EventBridge's say why a delivery failed)."""
     return (
         client("sqs")
         .receive_message(
-            QueueUrl=queue_url(queue, dead_letter=True),
+            QueueUrl=_dead_letters_url(queue),
             MaxNumberOfMessages=min(count, 10),
             VisibilityTimeout=0,
             AttributeNames=["SentTimestamp"],
+            MessageAttributeNames=["All"],
         )
         .get("Messages", [])
     )
 
 
-def move_back(queue: str, limit: int) -> int:
-    """Move up to `limit` messages from the queue's DLQ back to it: send each, then delete it.
+def move_back(queue: str, limit: int, route: Route | None = None) -> tuple[int, int]:
+    """Move up to `limit` dead letters of the queue back: send each, then delete it. Returns how
+    many moved, and how many `route` left in place (visible again at once).
 
-    A crash between the two leaves a duplicate, which the job's idempotency absorbs.
+    Each goes back to `queue`, or, for a last resort of job messages, where `route` says. A crash
+    between send and delete leaves a duplicate, which the job's idempotency absorbs.
     """
-    sqs, source, dlq = client("sqs"), queue_url(queue), queue_url(queue, dead_letter=True)
-    moved = 0
-    while moved < limit:
+    sqs, store = client("sqs"), _dead_letters_url(queue)
+    moved, left = 0, {}
+    while moved < limit and len(left) < limit:
         messages = sqs.receive_message(
-            QueueUrl=dlq,
+            QueueUrl=store,
             MaxNumberOfMessages=min(10, limit - moved),
             VisibilityTimeout=60,
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
             break
-        entries = [{"Id": str(i), "MessageBody": m["Body"], **_attributes(m)} for i, m in enumerate(messages)]
-        sent = sqs.send_message_batch(QueueUrl=source, Entries=entries).get("Successful", [])
-        done = [messages[int(s["Id"])] for s in sent]
+        batches: dict[str, list[tuple[dict, str]]] = {}
+        for message in messages:
+            target = route(message) if route else (queue, message["Body"])
+            if target is None:
+                left[message["MessageId"]] = message
+            else:
+                batches.setdefault(target[0], []).append((message, target[1]))
+        done = []
+        for target, batch in batches.items():
+            entries = [
+                {"Id": str(i), "MessageBody": body, **_attributes(m)} for i, (m, body) in enumerate(batch)
+            ]
+            sent = sqs.send_message_batch(QueueUrl=queue_url(target), Entries=entries).get("Successful", [])
+            done += [batch[int(s["Id"])][0] for s in sent]
         if done:
             sqs.delete_message_batch(
-                QueueUrl=dlq,
+                QueueUrl=store,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         moved += len(done)
-        if len(done) < len(messages):
+        if len(done) < sum(len(batch) for batch in batches.values()):
             break  # leave the rest for another try rather than loop on a failing send
-    return moved
+    _show_again(store, list(left.values()))
+    return moved, len(left)
+
+
+def _show_again(url: str, messages: list[dict]) -> None:
+    for start in range(0, len(messages), 10):
+        client("sqs").change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(messages[start : start + 10])
+            ],
+        )
 
 
 def _attributes(message: dict) -> dict:
-    attributes = message.get("MessageAttributes")
+    attributes = {
+        name: value
+        for name, value in (message.get("MessageAttributes") or {}).items()
+        if name not in DELIVERY_FAILURE_ATTRIBUTES
+    }
     return {"MessageAttributes": attributes} if attributes else {}
 
 

@@ -21,9 +21,10 @@ from contentflow.jobs.models import (
     Requeued,
     Run,
     RunPage,
+    scheduled_message,
 )
 from contentflow.jobs.runner import timestamp
-from contentflow.resources import QUEUES, job_queue
+from contentflow.resources import QUEUES, SCHEDULES, job_queue
 from contentflow.security import audit
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,13 @@ def get_run(run_id: str) -> Run | None:
 
 
 def dead_letter_queues() -> list[str]:
-    return [name for name, queue in QUEUES.items() if queue.dead_letter]
+    """Queues whose dead letters an operator requeues: those with a DLQ, and the last resort of
+    failed schedule deliveries (its messages go back to their kinds' queues)."""
+    return [name for name, queue in QUEUES.items() if queue.dead_letter or queue.requeue_by_kind]
 
 
 def dead_letters() -> DeadLetters:
-    """Every queue with a DLQ: its depth, and a peek at its messages with why each was dead-lettered."""
+    """Every queue with dead letters: its depth, and a peek at its messages with why each died."""
     return DeadLetters(queues=[_dead_letter_queue(name) for name in dead_letter_queues()])
 
 
@@ -127,33 +130,83 @@ def _dead_letter_queue(name: str) -> DeadLetterQueue:
 
 
 def _dead_letter(message: dict, note: dict) -> DeadLetter:
-    try:
-        parsed = json.loads(message["Body"])
-    except ValueError:
-        parsed = None
-    parsed = parsed if isinstance(parsed, dict) else {}
+    job = _job_of(message)
     sent = message.get("Attributes", {}).get("SentTimestamp")
     return DeadLetter(
         message_id=message["MessageId"],
         body=message["Body"],
-        kind=parsed.get("kind") if isinstance(parsed.get("kind"), str) else None,
-        idempotency_key=parsed.get("idempotency_key")
-        if isinstance(parsed.get("idempotency_key"), str)
-        else None,
+        kind=job.get("kind") if isinstance(job.get("kind"), str) else None,
+        idempotency_key=job.get("idempotency_key") if isinstance(job.get("idempotency_key"), str) else None,
         sent_at=timestamp(int(sent) / 1000) if sent else None,
-        reason=note.get("reason"),
+        reason=note.get("reason") or _delivery_failure(message),
         run_id=note.get("run_id"),
     )
 
 
+def _json_object(text: str) -> dict:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _attribute(message: dict, name: str) -> str | None:
+    return (message.get("MessageAttributes") or {}).get(name, {}).get("StringValue")
+
+
+def _job_of(message: dict) -> dict:
+    """The job a dead letter holds: its body (a job message, which is also what a schedule's target
+    sends), or, for a schedule's event dead-lettered as EventBridge received it, the job message
+    its rule sends for that event's time."""
+    body = _json_object(message["Body"])
+    if "kind" in body or body.get("detail-type") != "Scheduled Event":
+        return body
+    rules = body.get("resources") if isinstance(body.get("resources"), list) else []
+    rule = str((rules or [None])[0] or _attribute(message, "RULE_ARN") or "").rsplit("/", 1)[-1]
+    schedule = next((s for s in SCHEDULES if s.rule_name == rule), None)
+    if schedule is None or not isinstance(body.get("time"), str):
+        return body
+    return scheduled_message(schedule.kind, body["time"])
+
+
+def _delivery_failure(message: dict) -> str | None:
+    """Why EventBridge dead-lettered a delivery, from the attributes it adds."""
+    code = _attribute(message, "ERROR_CODE")
+    if not code:
+        return None
+    rule = (_attribute(message, "RULE_ARN") or "").rsplit("/", 1)[-1]
+    detail = _attribute(message, "ERROR_MESSAGE")
+    where = f" (rule {rule})" if rule else ""
+    return f"EventBridge could not deliver it{where}: {code}" + (f": {detail}" if detail else "")
+
+
+def _to_kinds_queue(message: dict) -> tuple[str, str] | None:
+    """A failed schedule delivery's way back: its kind's queue; None (left in place) for a message
+    that is no job of a kind the catalog declares."""
+    job = _job_of(message)
+    try:
+        valid = JobMessage.model_validate(job)
+        queue = job_queue(valid.kind).name
+    except ValueError:  # pydantic's ValidationError is one
+        return None
+    rebuilt = _json_object(message["Body"]) != job  # from the event EventBridge dead-lettered
+    return queue, valid.model_dump_json() if rebuilt else message["Body"]
+
+
 def requeue(queue: str, limit: int = 100) -> Requeued:
-    """Move up to `limit` messages from the queue's DLQ back to the queue, each once."""
+    """Move up to `limit` dead letters of the queue back, each once: a DLQ's to its queue, a failed
+    schedule delivery to its kind's queue. What names no known kind stays where it is."""
     known = dead_letter_queues()
     if queue not in known:
         raise NotFound(f"no dead-letter queue for {queue!r}: expected one of {', '.join(known)}")
-    moved = repository.move_back(queue, limit)
+    route = _to_kinds_queue if QUEUES[queue].requeue_by_kind else None
+    moved, left = repository.move_back(queue, limit, route)
     log.info("requeued %d messages from the %s dead-letter queue", moved, queue)
-    audit.record("dlq.requeue", f"queue:{queue}", after={"moved": moved, "limit": limit})
+    if left:
+        log.warning("%d messages of %s name no known job kind: left in the queue", left, queue)
+    after = {"moved": moved, "limit": limit} | ({"left": left} if left else {})
+    audit.record("dlq.requeue", f"queue:{queue}", after=after)
     return Requeued(queue=queue, moved=moved)
 
 

@@ -1,5 +1,7 @@
 """Creating, reading, changing and disabling links (the admin side; the redirect reads them raw)."""
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,6 +12,7 @@ from contentflow.security import audit
 
 CODE_ATTEMPTS = 5
 UPDATE_ATTEMPTS = 3  # a change is made against the link as read; a concurrent change makes it retry
+RECOUNT_ATTEMPTS = 5  # a recount measured while links changed is thrown away and measured again
 
 
 class LinkNotFound(LookupError):
@@ -22,6 +25,18 @@ class CodeConflict(Exception):
 
 class ConcurrentChange(Exception):
     """The link kept changing under this request."""
+
+
+class CountersBusy(Exception):
+    """Links kept changing while the recount read them."""
+
+
+@dataclass(frozen=True)
+class Recount:
+    before: dict[str, int]  # active, disabled, expired as the counters said
+    after: dict[str, int]  # … and as the links are
+    rows_corrected: int
+    rows_removed: int  # counter rows left at zero
 
 
 def _now() -> str:
@@ -111,7 +126,7 @@ def update_link(code: str, changes: LinkUpdate, base_url: str, *, action: str = 
             before={k: before.get(k) for k in fields},
             after={k: after.get(k) for k in fields},
         )
-        if repository.update(code, changed, revision=before.get("revision"), along=(entry,)):
+        if repository.update(before, changed, along=(entry,)):
             return _to_link(after, base_url)
     raise ConcurrentChange(f"link '{code}' changed {UPDATE_ATTEMPTS} times while this change was made")
 
@@ -119,3 +134,31 @@ def update_link(code: str, changes: LinkUpdate, base_url: str, *, action: str = 
 def disable_link(code: str, base_url: str) -> Link:
     """Disabling, not deleting: the code stops redirecting, past clicks stay attributable."""
     return update_link(code, LinkUpdate(status="disabled"), base_url, action="links.disable")
+
+
+def recount_counters(now: datetime | None = None) -> Recount:
+    """Make the link counters the exporter reads match a Scan of `links` (after a deployment that
+    predates them, or a repair), safe while links change.
+
+    The correction is (counted - stored), measured between two readings of `links#changes` and
+    written on condition that it has not moved since: a change committed meanwhile throws the
+    measure away and it starts again. Counter rows left at zero are deleted.
+    """
+    now = now or datetime.now(UTC)
+    for _ in range(RECOUNT_ATTEMPTS):
+        changes = repository.changes_seen()
+        stored = repository.counter_rows()
+        counted = Counter(row for link in repository.counted_links() for row in repository.counted_in(link))
+        if repository.changes_seen() != changes:
+            continue
+        moves = {sk: counted[sk] - stored.get(sk, 0) for sk in {*stored, *counted}}
+        moves = {sk: n for sk, n in moves.items() if n}
+        before, after = repository.counts(stored, now), repository.counts(dict(counted), now)
+        entry = audit.in_transaction(
+            "links.recount", "stats:links", before={**before, "rows": len(stored)}, after=after
+        )
+        if not repository.correct(moves, changes, along=(entry,)):
+            continue
+        removed = sum(repository.remove_if_empty(sk) for sk in sorted(stored) if not counted[sk])
+        return Recount(before=before, after=after, rows_corrected=len(moves), rows_removed=removed)
+    raise CountersBusy(f"links changed during each of {RECOUNT_ATTEMPTS} recounts: run it again later")

@@ -7,6 +7,10 @@ Expressions follow EventBridge, in UTC:
   day-of-week counts 1-7 from Sunday (or SUN-SAT); `L`, `W` and `#` as AWS allows them. croniter
   evaluates it once AWS's differences are translated (its day-of-week counts from 0, it writes
   "last Friday" `L5` where AWS writes `6L`, and it takes the year as a seventh field after seconds).
+
+A send that fails is retried as the target's retry policy would, but briefly (`LOCAL_RETRIES` at
+most, a fraction of a second apart: one thread fires every schedule), then the message goes to the
+schedule's `on_failure_queue` with the attributes EventBridge gives a dead-lettered delivery.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 CRON = re.compile(r"^cron\((.*)\)$")
 UNITS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+LOCAL_RETRIES = 2
 
 
 class ScheduleError(ValueError):
@@ -124,7 +129,11 @@ def event_time(moment: datetime) -> str:
 
 
 class Scheduler:
-    """Fires the schedules on one background thread; `tick(now)` does one round (tests call it)."""
+    """Fires the schedules on one background thread; `tick(now)` does one round (tests call it).
+
+    `send` puts a firing's message on its queue; `dead_letter(schedule, message, error, retries)`
+    keeps one whose send failed after its retries (by default on the schedule's failure queue).
+    """
 
     def __init__(
         self,
@@ -132,8 +141,12 @@ class Scheduler:
         schedules: tuple[Schedule, ...] = SCHEDULES,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        dead_letter: Callable[[Schedule, dict, Exception, int], None] | None = None,
+        retry_wait_s: float = 0.1,
     ) -> None:
         self.send, self.now = send, now
+        self.dead_letter = dead_letter or send_to_failure_queue
+        self.retry_wait_s = retry_wait_s
         self.started = now()
         self._plans = [(s, parse(s.expression)) for s in schedules]
         self._next = {s.kind: plan.next_after(self.started, self.started) for s, plan in self._plans}
@@ -159,13 +172,34 @@ class Scheduler:
             if due > now:
                 continue
             message = scheduled_message(schedule.kind, event_time(due))
-            try:
-                self.send(schedule, message)
+            if self._deliver(schedule, message):
                 sent.append(message)
-            except Exception:
-                log.exception("schedule %s could not send its message", schedule.kind)
             self._next[schedule.kind] = plan.next_after(now, self.started)
         return sent
+
+    def _deliver(self, schedule: Schedule, message: dict) -> bool:
+        """Send, retrying briefly; then dead-letter it. False unless it reached its queue."""
+        retries = min(schedule.retry_attempts, LOCAL_RETRIES)
+        for attempt in range(retries + 1):
+            try:
+                self.send(schedule, message)
+                return True
+            except Exception as error:  # whatever the send raised: the message must not be lost
+                failure = error
+                if attempt < retries:
+                    self._stop.wait(self.retry_wait_s * 2**attempt)
+        log.warning(
+            "schedule %s could not send %s after %d retries: %s",
+            schedule.kind,
+            message["idempotency_key"],
+            retries,
+            failure,
+        )
+        try:
+            self.dead_letter(schedule, message, failure, retries)
+        except Exception:
+            log.exception("schedule %s lost %s: not even its failure queue took it", schedule.kind, message)
+        return False
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -183,3 +217,28 @@ def send_to_queue(schedule: Schedule, message: dict) -> None:
 
     repository.send(job_queue(schedule.kind).name, json.dumps(message))
     log.info("schedule %s fired: %s", schedule.kind, message["idempotency_key"])
+
+
+def send_to_failure_queue(schedule: Schedule, message: dict, error: Exception, retries: int) -> None:
+    """What the target's dead-letter queue gets: the message, and EventBridge's failure attributes."""
+    from contentflow.aws import client
+    from contentflow.jobs import repository
+    from contentflow.local.lambdas import ACCOUNT_ID
+    from contentflow.resources import job_queue
+
+    region = client("sqs").meta.region_name
+    repository.send_failed_delivery(
+        schedule.on_failure_queue,
+        json.dumps(message),
+        {
+            "RULE_ARN": f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{schedule.rule_name}",
+            "TARGET_ARN": f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{job_queue(schedule.kind).physical_name}",
+            "ERROR_CODE": "SDK_CLIENT_ERROR",
+            "ERROR_MESSAGE": (str(error) or type(error).__name__)[:1000],
+            "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts",
+            "RETRY_ATTEMPTS": str(retries),
+        },
+    )
+    log.warning(
+        "schedule %s: %s is in %s", schedule.kind, message["idempotency_key"], schedule.on_failure_queue
+    )

@@ -5,9 +5,10 @@ secret) and an optional transport, which tests replace with a mock of the platfo
 It makes exactly one HTTP request per `fetch_stats` call (the job runtime takes one rate-limit
 token and one quota charge per call), never sleeps, and maps failures to the job runtime's kinds:
 `TransientError` (429 with its Retry-After, 5xx, timeouts), `QuotaExhausted`, `Unauthorized`,
-`MalformedResponse`, other `PermanentError`s. Publishing and comments are part of the interface now
-and implemented by the issues that need them; until then `capabilities` says False and the methods
-raise `NotSupported`.
+`MalformedResponse`, other `PermanentError`s. Publishing sends the request that creates a post once
+and adds `PublishUncertain` for a request that may have created it without a clear answer (see
+`send_creating`, `created_json`). Comments are part of the interface and implemented by the issue that
+needs them; until then `capabilities` says False and the methods raise `NotSupported`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,19 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
-from contentflow.jobs.retry import check
-from contentflow.platforms.errors import MalformedResponse, NotSupported, Unauthorized
-from contentflow.platforms.models import Capabilities, PostRef, PostStats
+from contentflow.jobs.errors import PermanentError, TransientError
+from contentflow.jobs.retry import check, parse_retry_after
+from contentflow.platforms.errors import MalformedResponse, NotSupported, PublishUncertain, Unauthorized
+from contentflow.platforms.models import (
+    Capabilities,
+    PostRef,
+    PostStats,
+    Published,
+    PublishRequest,
+    PublishSpec,
+    account_defaults,
+    check_publishable,
+)
 
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
@@ -33,8 +44,13 @@ class PlatformConnector(Protocol):
         """One PostStats per post asked for, in any order; at most `capabilities.stats_batch` posts."""
         ...
 
-    def publish(self, post: Any) -> Any:
-        """Publish a post; returns the platform's id and URL for it."""
+    def publish(self, post: PublishRequest) -> Published:
+        """Publish a post. The request that creates it is sent once: when it may have left without a
+        clear answer, PublishUncertain (never a TransientError, which would send it again)."""
+        ...
+
+    def publish_status(self, post: PublishRequest, pending: str) -> Published:
+        """Carry on with a publication the platform was still processing (`Published.pending`)."""
         ...
 
     def list_new_comments(self, post: PostRef, cursor: str | None) -> Any:
@@ -52,7 +68,10 @@ class Connector:
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
 
-    def publish(self, post: Any) -> Any:
+    def publish(self, post: PublishRequest) -> Published:
+        raise NotSupported(f"{self.name}: publishing is not supported by this connector")
+
+    def publish_status(self, post: PublishRequest, pending: str) -> Published:
         raise NotSupported(f"{self.name}: publishing is not supported by this connector")
 
     def list_new_comments(self, post: PostRef, cursor: str | None) -> Any:
@@ -91,6 +110,99 @@ def checked_json(response: httpx.Response) -> dict:
         raise MalformedResponse(f"{response.request.url.host} answered a body that is not JSON") from None
     if not isinstance(body, dict):
         raise MalformedResponse(f"{response.request.url.host} answered JSON that is not an object")
+    return body
+
+
+# --- publishing over httpx: the request that creates a post is sent once ---------------------------
+
+# Failures httpx raises before a request leaves: no connection made, none free in the pool, a request
+# it would not send. Anything else after `send` began may have reached the platform.
+BEFORE_SENDING = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+    httpx.LocalProtocolError,
+)
+
+
+def publish_options(
+    platform: str, spec: PublishSpec, post: PublishRequest, credentials: dict
+) -> dict[str, str]:
+    """The post's options over the account's defaults (its credentials), once the post is checked
+    against what the platform takes: what it cannot take is refused before anything is sent."""
+    defaults = account_defaults(spec, credentials)
+    problems = check_publishable(
+        spec,
+        title=post.title,
+        text=post.text,
+        media_types=[media.content_type for media in post.media],
+        options=post.options,
+        defaults=defaults,
+        link=bool(post.link_url),
+    )
+    if problems:
+        listed = "; ".join(f"{problem.field}: {problem.message}" for problem in problems)
+        raise PermanentError(f"{platform} cannot take post {post.post_id}: {listed}")
+    return {**defaults, **post.options}
+
+
+def send_creating(
+    client: httpx.Client, platform: str, method: str, url: str, **kwargs: Any
+) -> httpx.Response:
+    """The one attempt of a request that creates a post. A failure before it left is transient (sending
+    it again cannot post twice); any other transport failure (a read or write timeout, a dropped
+    connection, a broken answer) leaves the post maybe created: PublishUncertain."""
+    try:
+        return client.request(method, url, **kwargs)
+    except BEFORE_SENDING as error:
+        raise TransientError(
+            f"{platform}: {type(error).__name__} before the request left: {error}"
+        ) from error
+    except httpx.RequestError as error:
+        raise PublishUncertain(
+            f"{platform}: {type(error).__name__} after the request that creates the post left: {error}; "
+            "the post may exist"
+        ) from error
+
+
+def send_read_only(
+    client: httpx.Client, platform: str, method: str, url: str, **kwargs: Any
+) -> httpx.Response:
+    """A request that changes nothing on the platform (a status, a lookup): every transport failure is
+    transient, since asking again is safe."""
+    try:
+        return client.request(method, url, **kwargs)
+    except httpx.RequestError as error:
+        raise TransientError(f"{platform}: {type(error).__name__}: {error}") from error
+
+
+def created_json(response: httpx.Response, platform: str, message: str = "") -> dict:
+    """The JSON object answering a request that creates a post, or what its failure means: 401 refused
+    credentials; 408, 429 and 503 say nothing was created (transient, with Retry-After); other 5xx may
+    have created it (PublishUncertain); other 4xx are refusals (permanent, with the platform's
+    `message`); a success whose body cannot be read leaves the post maybe created (PublishUncertain)."""
+    status = response.status_code
+    described = f"{platform}: HTTP {status}{': ' + message[:300] if message else ''}"
+    if status == 401:
+        raise Unauthorized(f"{described} (credentials refused)")
+    if status in (408, 429, 503):
+        raise TransientError(described, parse_retry_after(response.headers.get("retry-after")))
+    if status >= 500:
+        raise PublishUncertain(f"{described}; the post may exist")
+    if status >= 400:
+        raise PermanentError(described)
+    if not 200 <= status < 300:
+        raise PublishUncertain(f"{described}: not an answer to a request that creates a post; it may exist")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise PublishUncertain(
+            f"{platform} answered HTTP {status} with a body that is not a JSON object: the post may exist"
+        )
     return body
 
 

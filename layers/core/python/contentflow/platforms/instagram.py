@@ -11,6 +11,15 @@ from this call, so it raises `Gone` naming the ids to drop from the batch.
 
 Graph errors come with HTTP 400/403/500 and a code in the body, which decides the kind: 190 is a
 refused token, throttling codes are transient, permission codes are permanent.
+
+Publishing (content publishing, for the professional account `ig_user_id` of the credentials) takes
+three steps, none of which waits: `publish` creates a container (`POST /{ig-user-id}/media` with
+`image_url`, or `media_type=REELS` and `video_url`, and the caption), which posts nothing, so it is
+retried like a read; `publish_status` reads the container's `status_code` (IN_PROGRESS: call again
+later; ERROR, EXPIRED: the post fails) and, once FINISHED, sends `POST /{ig-user-id}/media_publish
+creation_id=…` once: that request creates the post, so an unclear outcome is PublishUncertain. A
+container already PUBLISHED means an earlier attempt's answer was lost: the media exists but its id is
+unknown, so it is uncertain too, never published again. The permalink is read afterwards, best effort.
 """
 
 from __future__ import annotations
@@ -23,9 +32,24 @@ import httpx
 
 from contentflow.jobs.errors import PermanentError, TransientError
 from contentflow.jobs.retry import parse_retry_after
-from contentflow.platforms.base import Connector, checked_json, http_client, whole
-from contentflow.platforms.errors import Gone, MalformedResponse, Unauthorized
-from contentflow.platforms.models import PostRef, PostStats
+from contentflow.platforms.base import (
+    Connector,
+    checked_json,
+    created_json,
+    http_client,
+    publish_options,
+    send_creating,
+    send_read_only,
+    whole,
+)
+from contentflow.platforms.errors import (
+    Gone,
+    MalformedResponse,
+    PublishingNotConfigured,
+    PublishUncertain,
+    Unauthorized,
+)
+from contentflow.platforms.models import PostRef, PostStats, Published, PublishRequest
 from contentflow.platforms.registry import CAPABILITIES
 
 BASE_URL = "https://graph.facebook.com/v21.0"
@@ -42,6 +66,11 @@ TOKEN_CODE = 190  # the access token is invalid or expired
 THROTTLING_CODES = frozenset({1, 2, 4, 17, 32, 341, 613, 80002})  # unknown/temporary errors, rate limits
 NO_OBJECT_CODES = frozenset({100, 803})  # an id (or alias) that does not exist
 NO_OBJECT = re.compile(r"do(?:es)? not exist", re.IGNORECASE)
+# Refusals of media_publish that say nothing was posted: rate limits, and 9007 "media not ready".
+PUBLISH_LATER_CODES = frozenset({4, 17, 32, 613, 80002, 9007})
+SERVER_CODES = frozenset({1, 2})  # unknown or unexpected errors: for media_publish, the post may exist
+IMAGE_WAIT_S = 10.0  # an image container is usually FINISHED within seconds
+VIDEO_WAIT_S = 60.0  # a Reel's, within minutes: read about once a minute
 
 
 def _permission_code(code: int) -> bool:
@@ -59,6 +88,7 @@ class InstagramConnector(Connector):
                 f'instagram credentials need an "access_token"; got keys {sorted(credentials) or "none"}'
             )
         self._client = http_client(transport, BASE_URL, token)
+        self._credentials = credentials
 
     def fetch_stats(self, posts: Sequence[PostRef]) -> list[PostStats]:
         self._check_batch(posts)
@@ -95,6 +125,130 @@ class InstagramConnector(Connector):
             if ours and value is not None:
                 metrics[ours] = whole(value, f"instagram media {post.external_id} {entry['name']}")
         return PostStats(post.post_id, metrics=metrics)
+
+    # --- publishing ------------------------------------------------------------------------------------
+
+    def publish(self, post: PublishRequest) -> Published:
+        options = publish_options(self.name, self.capabilities.publishing, post, self._credentials)
+        account = self._account()
+        media = post.media[0]
+        video = media.content_type.startswith("video/")
+        form = {"caption": post.text}
+        if video:
+            form.update(media_type="REELS", video_url=media.url)
+            if "share_to_feed" in options:
+                form["share_to_feed"] = options["share_to_feed"]
+        else:
+            form["image_url"] = media.url
+        # A container is not a post (it expires unpublished after 24 h): creating another is harmless,
+        # so its failures are those of a read.
+        response = send_read_only(self._client, self.name, "POST", f"/{account}/media", data=form)
+        body = _graph_checked(response)
+        container = body.get("id")
+        if not isinstance(container, str) or not container.isdigit():
+            raise MalformedResponse(f"instagram answered a container without a numeric id: {body!r:.200}")
+        return Published(
+            pending=container,
+            retry_after_s=VIDEO_WAIT_S if video else IMAGE_WAIT_S,
+            response={"container": body},
+        )
+
+    def publish_status(self, post: PublishRequest, pending: str) -> Published:
+        if not pending.isdigit():
+            raise ValueError(f"instagram: {pending!r} of post {post.post_id} is not a container id")
+        response = send_read_only(
+            self._client, self.name, "GET", f"/{pending}", params={"fields": "status_code,status"}
+        )
+        body = _graph_checked(response)
+        code = body.get("status_code")
+        if code == "IN_PROGRESS":
+            video = any(media.content_type.startswith("video/") for media in post.media)
+            return Published(
+                pending=pending, retry_after_s=VIDEO_WAIT_S if video else IMAGE_WAIT_S, response=body
+            )
+        if code == "FINISHED":
+            return self._publish_container(pending)
+        if code == "PUBLISHED":
+            raise PublishUncertain(
+                f"instagram: container {pending} is already published (an earlier attempt's answer was "
+                "lost): the media exists, but its id is unknown",
+                {"container": body},
+            )
+        if code in ("ERROR", "EXPIRED"):
+            raise PermanentError(
+                f"instagram: container {pending} is {code}: {body.get('status') or 'no reason given'}"
+            )
+        raise MalformedResponse(f"instagram: container {pending} has status_code {code!r}")
+
+    def _account(self) -> str:
+        account = self._credentials.get("ig_user_id")
+        if not isinstance(account, str) or not account.isdigit():
+            raise PublishingNotConfigured(
+                "instagram: publishing needs the professional account's id in the credentials "
+                '(key "ig_user_id", numeric); these read statistics only'
+            )
+        return account
+
+    def _publish_container(self, container: str) -> Published:
+        """The one request that creates the post, then its permalink (which may fail: the post stays)."""
+        response = send_creating(
+            self._client,
+            self.name,
+            "POST",
+            f"/{self._account()}/media_publish",
+            data={"creation_id": container},
+        )
+        body = created_json(response, self.name, _publish_refusal(response))
+        media = body.get("id")
+        if not isinstance(media, str) or not media.isdigit():
+            raise PublishUncertain(
+                f"instagram published container {container} without a media id: {body!r:.200}"
+            )
+        permalink = self._permalink(media)
+        return Published(
+            external_id=media,
+            url=permalink,
+            response={"container": container, "media": body, "permalink": permalink},
+        )
+
+    def _permalink(self, media: str) -> str | None:
+        try:
+            response = send_read_only(
+                self._client, self.name, "GET", f"/{media}", params={"fields": "permalink"}
+            )
+            link = _graph_checked(response).get("permalink")
+        except Exception:  # the post exists: nothing here may hide its id
+            return None
+        return link if isinstance(link, str) else None
+
+
+def _graph_checked(response: httpx.Response) -> dict:
+    """The JSON object of a request that posts nothing, or the kind its Graph error means."""
+    if response.status_code >= 400:
+        _graph_error(response, ())
+    return checked_json(response)
+
+
+def _publish_refusal(response: httpx.Response) -> str:
+    """Raises what a Graph error answering media_publish means when its code decides; else the error's
+    message, for `created_json` to judge by the status."""
+    if response.status_code < 400:
+        return ""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return response.text[:200]
+    if not isinstance(error, dict):
+        return response.text[:200]
+    code, message = error.get("code"), str(error.get("message", ""))
+    described = f"instagram: Graph error {code} (HTTP {response.status_code}) publishing: {message[:200]}"
+    if code == TOKEN_CODE:
+        raise Unauthorized(described)
+    if code in PUBLISH_LATER_CODES and response.status_code < 500:
+        raise TransientError(described, parse_retry_after(response.headers.get("retry-after")))
+    if code in SERVER_CODES and response.status_code != 503:  # a 503 posted nothing: created_json says so
+        raise PublishUncertain(f"{described}; the post may exist")
+    return f"Graph error {code}: {message}"
 
 
 def _graph_error(response: httpx.Response, ids: Sequence[str]) -> bool:

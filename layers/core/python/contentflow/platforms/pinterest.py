@@ -6,6 +6,11 @@ absolute total, which is what `PostStats` carries: the caller turns successive t
 itself. Pinterest keeps 90 days of analytics, so for an older pin the window starts 89 days before
 today and the total covers those 90 days only. A deleted pin answers 404 with code 50, which is
 reported as not found rather than as an error.
+
+Publishing creates an image pin (`POST /pins`) on the board of the post's `board_id` option (or the
+account's, from its credentials), with `media_source: {source_type: "image_url", url}`: Pinterest
+fetches the image from the media's presigned GET while answering, so the pin exists once the 201
+comes back. Title ≤ 100, description (the text) ≤ 800, `link` the short link.
 """
 
 from __future__ import annotations
@@ -16,9 +21,17 @@ from typing import Any
 
 import httpx
 
-from contentflow.platforms.base import Connector, checked_json, http_client, whole
-from contentflow.platforms.errors import MalformedResponse
-from contentflow.platforms.models import PostRef, PostStats
+from contentflow.platforms.base import (
+    Connector,
+    checked_json,
+    created_json,
+    http_client,
+    publish_options,
+    send_creating,
+    whole,
+)
+from contentflow.platforms.errors import MalformedResponse, PublishUncertain
+from contentflow.platforms.models import PostRef, PostStats, Published, PublishRequest
 from contentflow.platforms.registry import CAPABILITIES
 
 BASE_URL = "https://api.pinterest.com/v5"
@@ -30,6 +43,16 @@ METRICS = {  # Pinterest's metric type → ContentFlow's metric
 }
 RETENTION_DAYS = 90  # the oldest start_date Pinterest accepts is today - 89
 PIN_NOT_FOUND = 50  # the error code of a 404 for a pin that no longer exists
+PIN_FIELDS = (
+    "id",
+    "board_id",
+    "board_section_id",
+    "created_at",
+    "link",
+    "title",
+    "creative_type",
+    "is_owner",
+)
 
 
 def utc_today() -> date:
@@ -75,6 +98,7 @@ class PinterestConnector(Connector):
             )
         self._client = http_client(transport, BASE_URL, token)
         self._today = today
+        self._credentials = credentials
 
     def fetch_stats(self, posts: Sequence[PostRef]) -> list[PostStats]:
         self._check_batch(posts)
@@ -107,6 +131,39 @@ class PinterestConnector(Connector):
             if summary.get(theirs) is not None
         }
         return PostStats(post.post_id, metrics=metrics)
+
+    def publish(self, post: PublishRequest) -> Published:
+        options = publish_options(self.name, self.capabilities.publishing, post, self._credentials)
+        pin: dict[str, Any] = {
+            "board_id": options["board_id"],
+            "media_source": {"source_type": "image_url", "url": post.media[0].url},
+        }
+        optional = {
+            "board_section_id": options.get("board_section_id"),
+            "title": post.title,
+            "description": post.text,
+            "link": post.link_url,
+            "alt_text": options.get("alt_text"),
+        }
+        pin.update({key: value for key, value in optional.items() if value})
+        response = send_creating(self._client, self.name, "POST", "/pins", json=pin)
+        body = created_json(response, self.name, _error_message(response))
+        pin_id = body.get("id")
+        answer = {key: body[key] for key in PIN_FIELDS if key in body}
+        if not isinstance(pin_id, str) or not pin_id.isdigit():
+            raise PublishUncertain(f"pinterest answered the new pin without a pin id: {body!r:.200}", answer)
+        return Published(external_id=pin_id, url=f"https://www.pinterest.com/pin/{pin_id}/", response=answer)
+
+
+def _error_message(response: httpx.Response) -> str:
+    """`code N: message` of Pinterest's error body, or its text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict) and "message" in body:
+        return f"code {body.get('code')}: {body['message']}"
+    return response.text[:200]
 
 
 def _error_code(response: httpx.Response) -> Any:

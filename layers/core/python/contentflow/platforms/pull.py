@@ -186,10 +186,9 @@ def pull_batch(ctx: JobContext, platform: str, post_ids: list[str], planned_at: 
     client = connector(platform, secret, transport=transports.get(platform))
     refs = [PostRef(p["post_id"], p["external_id"], p.get("published_at")) for p in wanted]
     try:
-        answers = ctx.call(platform, _counted, platform, client, refs)
+        answers = ctx.call(platform, counted, platform, client, "stats", client.fetch_stats, refs)
     except Unauthorized as error:
-        accounts.save_account(platform, "unauthorized", str(error), _fingerprint(secret), now_iso())
-        log.warning("%s refused the credentials: the account is marked unauthorized", platform)
+        mark_unauthorized(platform, secret, str(error))
         return {**result, "called": True, "reason": f"unauthorized: {error}"}
     except TransientError as error:
         age = time.time() - planned_at
@@ -211,13 +210,19 @@ def pull_batch(ctx: JobContext, platform: str, post_ids: list[str], planned_at: 
     return {**result, "called": True, "changed": changed, "removed": removed}
 
 
-def _counted(platform: str, client, refs: list[PostRef]):
-    """One call, counted against the platform's daily quota first and in cf_platform_api_calls_total
-    after, whatever its outcome."""
+def mark_unauthorized(platform: str, secret: dict, reason: str) -> None:
+    """The platform refused these credentials: no call until they change."""
+    accounts.save_account(platform, "unauthorized", reason, _fingerprint(secret), now_iso())
+    log.warning("%s refused the credentials: the account is marked unauthorized", platform)
+
+
+def counted(platform: str, client, operation: str, fn, *args):
+    """One call (`operation`: stats, publish…), counted against the platform's daily quota first and
+    in cf_platform_api_calls_total after, whatever its outcome."""
     caps = client.capabilities
-    _spend_quota(platform, caps, caps.quota_units.get("stats", 1))
+    _spend_quota(platform, caps, caps.quota_units.get(operation, 1))
     try:
-        answers = client.fetch_stats(refs)
+        answers = fn(*args)
     except Exception as error:
         accounts.count_call(platform, _outcome(error))
         if isinstance(error, QuotaExhausted) and caps.daily_quota_setting:

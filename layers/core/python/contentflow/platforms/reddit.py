@@ -12,6 +12,15 @@ connector must never sleep (the job runtime owns waiting and retrying), so `_nev
 session a limiter that raises `TransientError` with the wait instead, and a strategy that never
 retries or sleeps; it replaces the private `_rate_limiter` and `_retry_strategy_class` of prawcore
 4.0.0's Session and refuses to build the connector if a later prawcore no longer has them.
+
+Publishing (`subreddit.submit`) needs a user: the credentials of a script app also hold the
+`username` and `password` of the Reddit account it belongs to (password grant). A second, lazily built
+PRAW client holds that user session; statistics stay on the application-only one, so credentials
+without a user keep reading and `publish` raises `PublishingNotConfigured`. A post whose text is empty
+or only its short link is a link post to `link_url`; any other text makes a self post (Markdown).
+The token is fetched before the submission, so that its failures are never taken for the
+submission's; PRAW's own sleep-and-retry on a RATELIMIT answer is turned off (`ratelimit_seconds=-1`)
+and becomes a TransientError with Reddit's wait.
 """
 
 from __future__ import annotations
@@ -27,20 +36,29 @@ import praw
 import prawcore
 import requests
 from praw.endpoints import API_PATH
+from praw.exceptions import RedditAPIException
 from prawcore.const import NANOSECONDS
 from prawcore.rate_limit import RateLimiter
 from prawcore.sessions import RetryStrategy
+from urllib3.exceptions import MaxRetryError
 
 from contentflow.jobs.errors import OutsideError, PermanentError, TransientError
 from contentflow.jobs.retry import parse_retry_after
-from contentflow.platforms.base import Connector, whole
-from contentflow.platforms.errors import MalformedResponse, Unauthorized
-from contentflow.platforms.models import PostRef, PostStats
+from contentflow.platforms.base import Connector, publish_options, whole
+from contentflow.platforms.errors import (
+    MalformedResponse,
+    PublishingNotConfigured,
+    PublishUncertain,
+    Unauthorized,
+)
+from contentflow.platforms.models import PostRef, PostStats, Published, PublishRequest
 from contentflow.platforms.registry import CAPABILITIES
 
 HTTP_TIMEOUT_S = 10  # the token request; API requests use prawcore's own (PRAWCORE_TIMEOUT, 16 s)
 FULLNAME = re.compile(r"t3_[0-9a-z]{1,13}")
 CREDENTIALS = ("client_id", "client_secret", "user_agent")
+USER_CREDENTIALS = ("username", "password")  # a script app's Reddit account: needed to publish
+RATELIMIT_WAIT = re.compile(r"(\d+) (millisecond|second|minute)", re.IGNORECASE)
 GONE = "deleted"  # removed_by_category of a submission its author deleted: it will not come back
 
 
@@ -92,25 +110,37 @@ class RedditConnector(Connector):
             raise ValueError(
                 f"reddit credentials need {', '.join(missing)}; got keys {sorted(given) or 'none'}"
             )
+        user = [k for k in USER_CREDENTIALS if isinstance(given.get(k), str) and given[k]]
+        if len(user) == 1:
+            raise ValueError(
+                f"reddit credentials need both username and password to publish, got only {user[0]}"
+            )
+        self._credentials = given
         requestor: dict[str, Any] = {"timeout": HTTP_TIMEOUT_S}
         if transport is not None:
             requestor["session"] = transport
-        self._reddit = praw.Reddit(
-            client_id=given["client_id"],
-            client_secret=given["client_secret"],
-            user_agent=given["user_agent"],
+        self._requestor = requestor
+        self._reddit = self._client(None, None)
+        self._session = self._reddit._core
+        _never_wait(self._session)
+        self._poster: praw.Reddit | None = None
+
+    def _client(self, username: str | None, password: str | None) -> praw.Reddit:
+        return praw.Reddit(
+            client_id=self._credentials["client_id"],
+            client_secret=self._credentials["client_secret"],
+            user_agent=self._credentials["user_agent"],
             # Explicit, so that neither praw.ini nor praw_* variables make it a user session elsewhere.
-            username=None,
-            password=None,
+            username=username,
+            password=password,
             refresh_token=None,
             oauth_url="https://oauth.reddit.com",
             reddit_url="https://www.reddit.com",
             check_for_updates=False,
             check_for_async=False,
-            requestor_kwargs=requestor,
+            ratelimit_seconds=-1,  # a RATELIMIT answer is raised, never slept through and retried
+            requestor_kwargs=self._requestor,
         )
-        self._session = self._reddit._core
-        _never_wait(self._session)
 
     def fetch_stats(self, posts: Sequence[PostRef]) -> list[PostStats]:
         self._check_batch(posts)
@@ -136,6 +166,110 @@ class RedditConnector(Connector):
             else PostStats(post.post_id, found=False)
             for post in posts
         ]
+
+    def publish(self, post: PublishRequest) -> Published:
+        options = publish_options(self.name, self.capabilities.publishing, post, self._credentials)
+        title = (post.title or "").strip()
+        body = post.text.strip()
+        link = bool(post.link_url) and body in ("", post.link_url)
+        if not body and not link:
+            raise PermanentError("reddit: a submission needs a text or a link, the post has neither")
+        reddit = self._publisher()
+        self._log_in(reddit)
+        subreddit = options["subreddit"]
+        kwargs: dict[str, Any] = {
+            "flair_id": options.get("flair_id"),
+            "flair_text": options.get("flair_text"),
+            "nsfw": options.get("nsfw") == "true",
+            "spoiler": options.get("spoiler") == "true",
+        }
+        if link:
+            kwargs["url"] = post.link_url
+        else:
+            kwargs["selftext"] = post.text
+        try:
+            submission = reddit.subreddit(subreddit).submit(title, **kwargs)
+        except (prawcore.PrawcoreException, praw.exceptions.PRAWException) as error:
+            raise _publish_error(error) from error
+        data = vars(submission)
+        if not isinstance(data.get("id"), str) or not data["id"]:
+            raise PublishUncertain(f"reddit answered the submission without its id: {data!r:.200}")
+        url = f"https://www.reddit.com/r/{subreddit}/comments/{data['id']}/"
+        response = {"id": data["id"], "name": data.get("name"), "subreddit": subreddit, "url": url}
+        return Published(
+            external_id=f"t3_{data['id']}", url=url, response={**response, "kind": "link" if link else "self"}
+        )
+
+    def _publisher(self) -> praw.Reddit:
+        """The user session that submits, built on first use from the credentials' username and password."""
+        if self._poster is None:
+            if not all(self._credentials.get(k) for k in USER_CREDENTIALS):
+                raise PublishingNotConfigured(
+                    "reddit: these credentials read statistics only; publishing needs the username and "
+                    "password of the script app's Reddit account in them (keys username, password)"
+                )
+            self._poster = self._client(self._credentials["username"], self._credentials["password"])
+            _never_wait(self._poster._core)
+        return self._poster
+
+    @staticmethod
+    def _log_in(reddit: praw.Reddit) -> None:
+        """The user's token, fetched apart from the submission: a failure here posted nothing."""
+        authorizer = reddit._core.authorizer
+        if authorizer.is_valid():
+            return
+        try:
+            authorizer.refresh()
+        except prawcore.PrawcoreException as error:
+            raise _error(error, had_token=False) from error
+        except requests.JSONDecodeError:
+            raise MalformedResponse("reddit's token endpoint answered a body that is not JSON") from None
+
+
+def _before_sending(error: BaseException) -> bool:
+    """requests raises ConnectionError(MaxRetryError) only when urllib3 could not connect (refused,
+    DNS, TLS handshake, connect timeout): its retries exclude reads, so a failure once the request was
+    being sent comes as ReadTimeout or ConnectionError(ProtocolError) instead."""
+    return isinstance(error, requests.ConnectTimeout) or (
+        isinstance(error, requests.ConnectionError)
+        and bool(error.args)
+        and isinstance(error.args[0], MaxRetryError)
+    )
+
+
+def _publish_error(error: Exception) -> Exception:
+    """The kind of a failed submission: a network failure after it was sent, a 5xx other than 503 and a
+    success that cannot be read may have posted it (PublishUncertain); anything else posted nothing."""
+    if isinstance(error, prawcore.RequestException):
+        original = error.original_exception
+        if _before_sending(original):
+            return TransientError(f"reddit: {type(original).__name__} before the submission left: {original}")
+        return PublishUncertain(
+            f"reddit: {type(original).__name__} after the submission left: {original}; it may exist"
+        )
+    if isinstance(error, prawcore.BadJSON):
+        return PublishUncertain("reddit answered the submission with a body that is not JSON: it may exist")
+    if isinstance(error, prawcore.ResponseException):
+        status = error.response.status_code
+        if status >= 500 and status != 503:
+            return PublishUncertain(f"reddit: HTTP {status} answering the submission: it may exist")
+    if isinstance(error, RedditAPIException):
+        for item in error.items:
+            if item.error_type == "RATELIMIT":
+                return TransientError(f"reddit: {item.error_message}", _ratelimit_wait(item.message or ""))
+        refused = "; ".join(item.error_message for item in error.items)
+        return PermanentError(f"reddit refused the submission: {refused}")
+    # A token refused right after it was issued: the account or the app is refused, not an old token.
+    return _error(error, had_token=False)
+
+
+def _ratelimit_wait(message: str) -> float | None:
+    """Seconds from Reddit's "Take a break for 5 minutes before trying again." (None if it says none)."""
+    found = RATELIMIT_WAIT.search(message)
+    if not found:
+        return None
+    amount, unit = int(found.group(1)), found.group(2).lower()
+    return amount * 60.0 if unit == "minute" else (amount / 1000 if unit == "millisecond" else float(amount))
 
 
 def _submissions(body: Any) -> dict[str, PostStats | None]:

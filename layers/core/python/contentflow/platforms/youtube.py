@@ -6,30 +6,62 @@ resource is built once per process and API key and shared; its own http object r
 request, and each connector passes its own (the test's transport, or an httplib2.Http) to `execute`,
 so connectors never share a connection. A call costs 1 quota unit whatever its size; the quota day
 ends at midnight Pacific time, which is when a `quotaExceeded` answer says to come back.
+
+Publishing uploads the video with `videos.insert` (snippet: title, description = the text, category;
+status: privacy, made for kids) as a resumable upload, chunk by chunk with `next_chunk`, streamed from
+the media's file. An API key cannot upload: the credentials also need an OAuth client (`client_id`,
+`client_secret`) and a `refresh_token` granted the youtube.upload scope; the access token is fetched
+by one plain POST to Google's token endpoint (google-auth's refresh would sleep and retry on a busy
+endpoint). Only the request carrying the file's last byte can create the video: a failure before it
+(starting the session, an earlier chunk) left nothing on YouTube and is transient (the next attempt
+uploads again from the start), while that last chunk, once sent without a clear answer (a timeout, a
+dropped connection, a 500/502/504, an unreadable 200), is PublishUncertain. Connection failures
+known to come before a byte left (refused, DNS) stay transient, even on the last chunk. (The
+session's URI could later tell whether the upload completed; it is not kept, since it alone lets
+anyone finish the upload.)
 """
 
 from __future__ import annotations
 
+import errno
+import http.client
 import json
 import re
+import socket
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 import httplib2
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
+from googleapiclient.http import MediaIoBaseUpload
 
 from contentflow.jobs.errors import OutsideError, PermanentError, QuotaExhausted, TransientError
 from contentflow.jobs.retry import QUOTA_REASONS, RATE_REASONS, parse_retry_after
-from contentflow.platforms.base import Connector, whole
-from contentflow.platforms.errors import MalformedResponse, Unauthorized
-from contentflow.platforms.models import PostRef, PostStats
+from contentflow.platforms.base import Connector, publish_options, whole
+from contentflow.platforms.errors import (
+    MalformedResponse,
+    PublishingNotConfigured,
+    PublishUncertain,
+    Unauthorized,
+)
+from contentflow.platforms.models import PostRef, PostStats, Published, PublishRequest
 from contentflow.platforms.quota import seconds_until_reset
 from contentflow.platforms.registry import CAPABILITIES
 
 HTTP_TIMEOUT_S = 10
+UPLOAD_TIMEOUT_S = 120  # a socket operation of an upload: YouTube may think a while before answering
+CHUNK_BYTES = 8 * 1024 * 1024  # what one request carries (resumable uploads take multiples of 256 KiB)
+OAUTH_URL = "https://oauth2.googleapis.com/token"  # where a refresh token buys an access token
+OAUTH_CREDENTIALS = ("client_id", "client_secret", "refresh_token")
+UPLOAD_LIMIT = "uploadLimitExceeded"  # the channel's own daily number of uploads: back after the reset
+# Socket failures that happen before a request's first byte leaves: sending it again cannot post twice.
+NOT_CONNECTED = (ConnectionRefusedError, socket.gaierror, httplib2.ServerNotFoundError)
+NOT_CONNECTED_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL})
 VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 STATISTICS = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments"}
 # The key itself was refused: `errors[].reason` (older answers) or the ErrorInfo reason in `details`.
@@ -57,17 +89,61 @@ def _videos(api_key: str) -> Any:
     return service.videos()
 
 
+@lru_cache(maxsize=1)
+def _uploads() -> Any:
+    """The `videos` resource for uploads: no API key (the user's token authorises them)."""
+    return build("youtube", "v3", http=_NoHttp(), static_discovery=True, cache_discovery=False).videos()
+
+
+def _http(timeout_s: float) -> httplib2.Http:
+    """An httplib2.Http as google-api-python-client builds it: a 308 is an upload's "resume
+    incomplete", not a redirect to follow."""
+    http = httplib2.Http(timeout=timeout_s)
+    http.redirect_codes = http.redirect_codes - {308}
+    return http
+
+
+class _Bearer:
+    """The transport, with the user's access token on every request of an upload."""
+
+    def __init__(self, http: Any, token: str) -> None:
+        self._http = http
+        self._token = token
+
+    def request(self, uri, method="GET", body=None, headers=None, redirections=5, connection_type=None):
+        headers = {**(headers or {}), "authorization": f"Bearer {self._token}"}
+        return self._http.request(
+            uri,
+            method=method,
+            body=body,
+            headers=headers,
+            redirections=redirections,
+            connection_type=connection_type,
+        )
+
+
 class YouTubeConnector(Connector):
     name = "youtube"
     capabilities = CAPABILITIES["youtube"]
 
-    def __init__(self, credentials: dict, *, transport: Any = None) -> None:
+    def __init__(self, credentials: dict, *, transport: Any = None, chunk_bytes: int = CHUNK_BYTES) -> None:
         key = credentials.get("api_key") if isinstance(credentials, dict) else None
         if not isinstance(key, str) or not key.strip():
             got = sorted(credentials) if isinstance(credentials, dict) else type(credentials).__name__
             raise ValueError(f'youtube credentials need a non-empty "api_key"; got keys {got or "none"}')
+        oauth = [k for k in OAUTH_CREDENTIALS if isinstance(credentials.get(k), str) and credentials[k]]
+        if oauth and len(oauth) < len(OAUTH_CREDENTIALS):
+            missing = ", ".join(k for k in OAUTH_CREDENTIALS if k not in oauth)
+            raise ValueError(
+                f"youtube credentials to publish need client_id, client_secret and refresh_token: {missing} "
+                "missing"
+            )
         self._api_key = key.strip()
-        self._http = transport if transport is not None else httplib2.Http(timeout=HTTP_TIMEOUT_S)
+        self._credentials = credentials
+        self._http = transport if transport is not None else _http(HTTP_TIMEOUT_S)
+        self._upload_http = transport if transport is not None else _http(UPLOAD_TIMEOUT_S)
+        self._chunk_bytes = chunk_bytes
+        self._token: tuple[str, float] | None = None  # the access token and when it expires (monotonic)
 
     def fetch_stats(self, posts: Sequence[PostRef]) -> list[PostStats]:
         self._check_batch(posts)
@@ -93,6 +169,152 @@ class YouTubeConnector(Connector):
             else PostStats(post.post_id, found=False)
             for post in posts
         ]
+
+    # --- publishing ------------------------------------------------------------------------------------
+
+    def publish(self, post: PublishRequest) -> Published:
+        options = publish_options(self.name, self.capabilities.publishing, post, self._credentials)
+        token = self._access_token()
+        status: dict[str, Any] = {"privacyStatus": options["privacy_status"]}
+        if "made_for_kids" in options:
+            status["selfDeclaredMadeForKids"] = options["made_for_kids"] == "true"
+        snippet = {
+            "title": post.title,
+            "description": post.text,
+            "categoryId": options.get("category_id", "22"),
+        }
+        media = post.media[0]
+        with media.open() as stream:
+            upload = MediaIoBaseUpload(
+                stream, mimetype=media.content_type, chunksize=self._chunk_bytes, resumable=True
+            )
+            request = _uploads().insert(
+                part="snippet,status", body={"snippet": snippet, "status": status}, media_body=upload
+            )
+            video = self._upload(request, upload.size(), _Bearer(self._upload_http, token))
+        if not isinstance(video, dict):  # googleapiclient hands back the text it could not parse
+            raise PublishUncertain(
+                "youtube answered the last chunk with a body that is not a JSON object: the video may exist",
+                {"size": media.size},
+            )
+        video_id = video.get("id")
+        answer = _video_answer(video)
+        if not isinstance(video_id, str) or not VIDEO_ID.fullmatch(video_id):
+            raise PublishUncertain(f"youtube answered the upload without a video id: {video!r:.200}", answer)
+        return Published(
+            external_id=video_id, url=f"https://www.youtube.com/watch?v={video_id}", response=answer
+        )
+
+    def _upload(self, request: Any, size: int, http: _Bearer) -> Any:
+        """The chunks, one request each, until YouTube answers the last with the video."""
+        while True:
+            try:
+                _, video = request.next_chunk(http=http, num_retries=0)
+            except Exception as error:
+                # Starting the session failed if it has no URI; otherwise the chunk from
+                # `resumable_progress` failed, and it was the last when it reached the file's end.
+                started = request.resumable_uri is not None
+                last = started and request.resumable_progress + self._chunk_bytes >= size
+                progress = {"bytes_sent_before": request.resumable_progress if started else 0, "size": size}
+                raise _upload_error(error, last, progress) from None  # the session URI stays out of logs
+            if video is not None:
+                return video
+
+    def _access_token(self) -> str:
+        """The user's access token, from the refresh token (kept until a minute before it expires)."""
+        if self._token and time.monotonic() < self._token[1]:
+            return self._token[0]
+        if not all(
+            isinstance(self._credentials.get(k), str) and self._credentials[k] for k in OAUTH_CREDENTIALS
+        ):
+            raise PublishingNotConfigured(
+                "youtube: an API key reads statistics only; uploading needs an OAuth client's client_id and "
+                "client_secret and a refresh_token granted the youtube.upload scope in the credentials"
+            )
+        form = {"grant_type": "refresh_token", **{k: self._credentials[k] for k in OAUTH_CREDENTIALS}}
+        try:
+            response, content = self._http.request(
+                OAUTH_URL,
+                method="POST",
+                body=urlencode(form),
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+        except (httplib2.HttpLib2Error, OSError) as error:  # a token request creates nothing
+            raise TransientError(
+                f"youtube: the token request failed: {type(error).__name__}: {error}"
+            ) from None
+        try:
+            answer = json.loads(content)
+        except (ValueError, UnicodeDecodeError):
+            answer = None
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if response.status == 200 and isinstance(token, str) and token:
+            expires_in = answer.get("expires_in")
+            lifetime = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
+            self._token = (token, time.monotonic() + max(0.0, lifetime - 60))
+            return token
+        error = answer.get("error") if isinstance(answer, dict) else None
+        why = answer.get("error_description", "") if isinstance(answer, dict) else ""
+        described = f"youtube: the token endpoint answered HTTP {response.status} {error or ''}: {why}"
+        if error in ("invalid_grant", "invalid_client", "unauthorized_client") or response.status == 401:
+            raise Unauthorized(described)
+        if response.status in (408, 429) or response.status >= 500:
+            raise TransientError(described, parse_retry_after(response.get("retry-after")))
+        if response.status == 200:
+            raise MalformedResponse("youtube: the token endpoint answered no access_token")
+        raise PermanentError(described)
+
+
+def _before_sending(error: BaseException) -> bool:
+    return isinstance(error, NOT_CONNECTED) or (
+        isinstance(error, OSError) and error.errno in NOT_CONNECTED_ERRNOS
+    )
+
+
+def _upload_error(error: Exception, last: bool, progress: dict) -> Exception:
+    """The kind of a failed step of an upload; `last`: the failed request carried the file's last byte."""
+    if isinstance(error, HttpError):  # ResumableUploadError too (the session was not started)
+        status = error.resp.status
+        if last and status >= 500 and status != 503:
+            message, _ = _google_error(error.content)
+            return PublishUncertain(
+                f"youtube: HTTP {status} answering the last chunk: {message[:200]}", progress
+            )
+        _, reasons = _google_error(error.content)
+        if UPLOAD_LIMIT in reasons:
+            zone = CAPABILITIES["youtube"].quota_zone
+            return QuotaExhausted(
+                f"youtube: HTTP {status} uploadLimitExceeded: the channel's uploads for today are used up",
+                retry_after_s=seconds_until_reset(zone, datetime.now(UTC)),
+            )
+        return _error(error)
+    if _before_sending(error):
+        return TransientError(f"youtube: {type(error).__name__} before the request left: {error}")
+    if isinstance(error, httplib2.HttpLib2Error | OSError | http.client.HTTPException | ValueError):
+        # A timeout, a dropped connection, an answer that cannot be read (JSON of the last chunk's 200).
+        if last:
+            return PublishUncertain(
+                f"youtube: {type(error).__name__} after the last chunk was sent: {error}; the video may "
+                "exist",
+                progress,
+            )
+        return TransientError(
+            f"youtube: {type(error).__name__} before the last chunk: {error} (nothing published)"
+        )
+    return error
+
+
+def _video_answer(video: Any) -> dict:
+    """What the runs log keeps of the new video: its id, status and where it went."""
+    if not isinstance(video, dict):
+        return {}
+    snippet = video.get("snippet") if isinstance(video.get("snippet"), dict) else {}
+    return {
+        "id": video.get("id"),
+        "status": video.get("status"),
+        "channelId": snippet.get("channelId"),
+        "publishedAt": snippet.get("publishedAt"),
+    }
 
 
 def _statistics(body: Any) -> dict[str, dict[str, int]]:

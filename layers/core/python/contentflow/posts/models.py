@@ -11,7 +11,19 @@ from contentflow.links.rules import check_code
 from contentflow.posts import urls
 
 Platform = Literal["youtube", "reddit", "pinterest", "instagram", "tiktok"]
-Status = Literal["published", "removed"]  # the publishing issue adds the scheduling states
+Status = Literal[
+    "scheduled",  # waiting for its time (a series: for its next occurrence)
+    "queued",  # due: its publish job is on the queue
+    "publishing",  # the request left, or the platform is still processing it
+    "published",
+    "failed",  # refused (compliance, the platform, the account): status_reason says why
+    "unconfirmed",  # the request may have created the post, with no clear answer: an operator checks
+    "skipped",  # not sent: the kill-switch, a dry run (real_publish off), or an occurrence missed
+    "cancelled",
+    "finished",  # a series past its last occurrence
+    "removed",  # the platform no longer has it
+]
+SCHEDULE_STATUSES = tuple(s for s in Status.__args__ if s not in ("published", "removed"))
 MetricsSource = Literal["api", "estimated", "none"]
 Lang = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]
 HookId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
@@ -72,9 +84,23 @@ class ImportResult(BaseModel):
     created: int
 
 
+class PostRun(BaseModel):
+    """One publishing attempt of a post."""
+
+    at: str
+    outcome: Literal[
+        "published", "pending", "deferred", "dry_run", "blocked", "skipped", "failed", "unconfirmed"
+    ]
+    platform: str | None = None
+    response_id: str | None = Field(None, description="the platform's id for what it created or processes")
+    error: str | None = None
+    response: dict | None = Field(None, description="what the platform answered")
+    payload: dict | None = Field(None, description="dry runs: what would have been sent")
+
+
 class Post(BaseModel):
     post_id: str
-    platform: str
+    platform: str = Field(description='"auto" until the bandit chooses, when the post is published')
     external_id: str | None = None
     shortcode: str | None = None
     url: str | None = None
@@ -90,6 +116,16 @@ class Post(BaseModel):
     metrics_source: MetricsSource = "none"
     metrics_at: str | None = Field(None, description="when the numbers last changed")
     metrics_note: str | None = Field(None, description="why there are no numbers, or how they were estimated")
+    kind: Literal["post", "series"] = Field("post", description="series: a recurring post")
+    content: dict | None = Field(None, description="scheduled posts: what is published")
+    link_url: str | None = None
+    next_run_utc: str | None = Field(None, description="scheduled posts: when it is (or was) due, UTC")
+    rrule: str | None = Field(None, description="a series' rule, DTSTART rolled to its next occurrence")
+    tz: str | None = None
+    series_id: str | None = Field(None, description="the series this occurrence belongs to")
+    occurrence: str | None = Field(None, description="the occurrence's wall time in the series' zone")
+    choice: dict | None = Field(None, description='"auto": the bandit\'s choice and its propensity')
+    status_reason: str | None = None
 
 
 class HistoryDay(BaseModel):
@@ -101,6 +137,7 @@ class HistoryDay(BaseModel):
 
 class PostDetail(Post):
     history: list[HistoryDay] = Field(description="per day, oldest first")
+    runs: list[PostRun] = Field(default_factory=list, description="publishing attempts, oldest first")
 
 
 class PostPage(BaseModel):

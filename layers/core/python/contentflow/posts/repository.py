@@ -11,6 +11,8 @@
   `day#<D>` / `metrics#<platform>#<source>`: the day's change per platform and source (api or
   estimated), which reports read; `total` / `post_views#<platform>#<source>`: views gained, never
   reduced (the exporter's counter).
+- `post_runs`, `<post id>` / `<time>#<ulid>`: every publishing attempt of a post, its outcome and the
+  platform's answer (contentflow.publishing writes them).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client
+from contentflow.ids import ulid
 from contentflow.resources import table_name
 
 _to_dynamo = TypeSerializer().serialize
@@ -131,6 +134,44 @@ def by_platform(
                 yield post
 
 
+def by_status(
+    status: str,
+    *,
+    until: str | None = None,
+    since: str | None = None,
+    newest_first: bool = False,
+    start: dict | None = None,
+) -> Iterator[dict]:
+    """Scheduled posts in `status` (the `due` index), by `next_run_utc` within [since, until], from
+    after the post `start` (a cursor)."""
+    conditions, values = ["#status = :status"], {":status": {"S": status}}
+    if since and until:
+        conditions.append("next_run_utc BETWEEN :since AND :until")
+        values |= {":since": {"S": since}, ":until": {"S": until}}
+    elif until:
+        conditions.append("next_run_utc <= :until")
+        values[":until"] = {"S": until}
+    elif since:
+        conditions.append("next_run_utc >= :since")
+        values[":since"] = {"S": since}
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=table_name("posts"),
+            IndexName="due",
+            KeyConditionExpression=" AND ".join(conditions),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+            ScanIndexForward=not newest_first,
+            **({"ExclusiveStartKey": _item(start)} if start else {}),
+        )
+    )
+    for page in pages:
+        for item in page["Items"]:
+            yield _plain(item)
+
+
 def post_update(post: dict, changes: dict) -> dict:
     """The transaction item setting `changes` (None removes) on the post, conditional on its numbers
     being those read (`metrics_version`), which it moves on by one."""
@@ -202,6 +243,27 @@ def history(post_id: str) -> list[dict]:
             TableName=table_name("stats"),
             KeyConditionExpression="pk = :pk AND begins_with(sk, :day)",
             ExpressionAttributeValues={":pk": {"S": f"post#{post_id}"}, ":day": {"S": "day#"}},
+        )
+    )
+    return [_plain(item) for page in pages for item in page["Items"]]
+
+
+def add_run(post_id: str, run: dict) -> None:
+    client("dynamodb").put_item(
+        TableName=table_name("post_runs"),
+        Item=_item({"post_id": post_id, "sk": f"{run['at']}#{ulid()}", **run}),
+    )
+
+
+def runs(post_id: str) -> list[dict]:
+    """The post's publishing attempts, oldest first."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=table_name("post_runs"),
+            KeyConditionExpression="post_id = :post",
+            ExpressionAttributeValues={":post": {"S": post_id}},
         )
     )
     return [_plain(item) for page in pages for item in page["Items"]]

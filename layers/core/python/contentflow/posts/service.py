@@ -21,6 +21,7 @@ from contentflow.platforms.models import METRICS, SOURCES
 from contentflow.platforms.registry import CONNECTED
 from contentflow.posts import repository
 from contentflow.posts.models import (
+    SCHEDULE_STATUSES,
     HistoryDay,
     Imported,
     ImportResult,
@@ -138,7 +139,7 @@ def _to_post(item: dict) -> Post:
 
 def get_post(post_id: str) -> PostDetail:
     item = repository.get(post_id)
-    if item is None:
+    if item is None or "status" not in item:  # not an identity or occurrence guard
         raise PostNotFound(post_id)
     history = [
         HistoryDay(
@@ -149,7 +150,8 @@ def get_post(post_id: str) -> PostDetail:
         )
         for row in repository.history(post_id)
     ]
-    return PostDetail(**_to_post(item).model_dump(), history=history)
+    runs = repository.runs(post_id) if item.get("origin") == "scheduled" else []
+    return PostDetail(**_to_post(item).model_dump(), history=history, runs=runs)
 
 
 def list_posts(
@@ -160,7 +162,10 @@ def list_posts(
     cursor: str | None = None,
 ) -> PostPage:
     """Posts newest first (by publication), across platforms unless one is named; `since` keeps
-    those published at or after it. The cursor is the last post's sort key."""
+    those published at or after it. The cursor is the last post's sort key. Posts in a scheduling
+    status (scheduled, queued, failed…) come by due time instead, the soonest first."""
+    if status in SCHEDULE_STATUSES:
+        return _by_due(status, platform, since, limit, cursor)
     before = _decode(cursor)
     lower = iso(since) if since else None
     newest: list[dict] = []
@@ -174,6 +179,26 @@ def list_posts(
     more = len(newest) > limit
     return PostPage(
         items=[_to_post(i) for i in page], next_cursor=_encode(page[-1]["published_sort"]) if more else None
+    )
+
+
+def _by_due(status: str, platform: str | None, since: datetime | None, limit: int, cursor: str | None):
+    start = None
+    if cursor:
+        due, _, post_id = _decode(cursor).rpartition("#")
+        start = {"post_id": post_id, "status": status, "next_run_utc": due}
+    found: list[dict] = []
+    for item in repository.by_status(status, since=iso(since) if since else None, start=start):
+        if platform in (None, item["platform"]):
+            found.append(item)
+        if len(found) > limit:
+            break
+    page = found[:limit]
+    more = len(found) > limit
+    last = page[-1] if more else None
+    return PostPage(
+        items=[_to_post(i) for i in page],
+        next_cursor=_encode(f"{last['next_run_utc']}#{last['post_id']}") if last else None,
     )
 
 

@@ -21,6 +21,7 @@ from contentflow.config import get_settings
 from contentflow.links.service import CodeConflict, ConcurrentChange, LinkNotFound
 from contentflow.observability import current_correlation_id
 from contentflow.posts.service import BadEntries, PostNotFound
+from contentflow.publishing.service import NotChangeable
 from contentflow.resources import ROUTES
 from contentflow.security import audit, headers
 from contentflow.security.inputs import MAX_JSON_DEPTH, too_deep
@@ -34,6 +35,7 @@ from contentflow.web import (
     links_api,
     metrics_api,
     posts_api,
+    publishing_api,
     reports_api,
     rules_api,
 )
@@ -68,6 +70,7 @@ app.include_router(audit_api.router)
 app.include_router(posts_api.router)
 app.include_router(bandit_api.router)
 app.include_router(rules_api.router)
+app.include_router(publishing_api.router)
 
 
 def public_base_url(event: APIGatewayProxyEventV2) -> str:
@@ -109,7 +112,7 @@ def bad_entries(exc: BadEntries):
     return error(422, f"invalid request: {exc}", details=exc.details)
 
 
-@app.exception_handler([CodeConflict, ConcurrentChange])
+@app.exception_handler([CodeConflict, ConcurrentChange, NotChangeable])
 def conflict(exc: Exception):
     return error(409, str(exc))
 

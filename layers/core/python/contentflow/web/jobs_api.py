@@ -44,13 +44,15 @@ def run_job(kind: str, request: Annotated[RunRequest | None, Body()] = None) -> 
 
 @router.get("/api/dlq")
 def dead_letters() -> DeadLetters:
-    """Every dead-letter queue: its depth and a peek at its messages, with why each died."""
+    """Every dead-letter queue, and `schedule_failures` (schedule firings EventBridge could not
+    deliver): its depth and a peek at its messages, with why each died."""
     return service.dead_letters()
 
 
 @router.post("/api/dlq/<queue>/requeue", responses=answers(errors=(404,)))
 def requeue(queue: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Requeued:
-    """Move up to `limit` messages of the queue's DLQ back to the queue."""
+    """Move up to `limit` messages of the queue's DLQ back to the queue; for `schedule_failures`,
+    each to its kind's queue (one naming no known kind stays)."""
     return service.requeue(queue, limit)
 
 

@@ -31,13 +31,20 @@ def _csv(rows: list, name: str) -> Response:
     )
 
 
-@router.get("/api/reports/revenue", responses=_responses(RevenueReport))
+# Where revenue is shown, affiliates' reversals and pending conversions are shown apart.
+REVENUE = (
+    "Real revenue is what affiliate postbacks approved, net of reversals (revenue_reversed_eur, "
+    "reversals beside it); pending conversions (revenue_pending_eur) are not revenue until approved."
+)
+
+
+@router.get("/api/reports/revenue", responses=_responses(RevenueReport), description=REVENUE)
 def revenue_report(from_: From, to: To, format: Format = "json") -> RevenueReport | str:
     report = reports.revenue_report(from_, to, get_settings().report_max_days)
     return _csv(report.rows, f"revenue_{from_}_{to}") if format == "csv" else report
 
 
-@router.get("/api/reports/links", responses=_responses(LinksReport))
+@router.get("/api/reports/links", responses=_responses(LinksReport), description=REVENUE)
 def links_report(
     from_: From,
     to: To,

@@ -1,0 +1,1 @@
+"""Scheduled publishing: when posts go out, once."""
