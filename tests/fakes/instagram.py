@@ -11,15 +11,25 @@ status_code,status` answers IN_PROGRESS `processing` times, then FINISHED (or `c
 ERROR, EXPIRED); `POST /{ig-user-id}/media_publish` (creation_id; the request that creates the post)
 answers the media id, or code 9007 while the container is not FINISHED, and marks it PUBLISHED;
 `GET /{media-id}?fields=permalink` answers the post's permalink.
+
+Comments (tests.fakes.comments): `GET /{ig-media-id}/comments?fields=…&limit=…` answers the media's
+top-level comments newest first, `limit` (or `comment_page`, when smaller) a page, Graph's `paging`
+(`cursors.after`, the last comment's, and `next` while more are left), the fields asked for, and
+`replies{…}` (left out when a comment has none); `user` only for the account's own comments (as Graph
+answers it), `username` for the others. An unknown media answers code 100 naming it. `POST
+/{ig-comment-id}/replies` (form: message; the request that creates a reply) answers the new comment's
+id, under the top-level comment when the id is a reply's ("rejected": `REPLY_REJECTION`).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from urllib.parse import parse_qs
 
 import httpx
 
+from tests.fakes.comments import ACCOUNT, CommentsFake
 from tests.fakes.http import HttpFake
 
 INSIGHTS = {
@@ -35,6 +45,10 @@ DEFAULT_CODES = {400: 100, 401: 190, 403: 10, 429: 4, 500: 2, 503: 2}
 IG_USER = "17841400000000042"
 CONTAINER_BASE = 17_999_000_000_000_000
 REJECTION = "(#100) The aspect ratio is not supported."
+REPLY_REJECTION = "(#100) You cannot reply to a hidden comment."
+COMMENTS_PATH = re.compile(r"(\d+)/comments")
+REPLIES_PATH = re.compile(r"(\d+)/replies")
+FIELD = re.compile(r"([a-z_]+)(?:\.limit\(\d+\))?(?:\{([a-z_,]+)\})?")
 MESSAGES = {
     1: "An unknown error occurred",
     2: "An unexpected error has occurred. Please retry your request later.",
@@ -45,7 +59,7 @@ MESSAGES = {
 }
 
 
-class InstagramFake(HttpFake):
+class InstagramFake(CommentsFake, HttpFake):
     NAME = "instagram"
     METRICS = tuple(INSIGHTS.values())
     ID_BASE = 17_895_695_668_004_550
@@ -59,12 +73,95 @@ class InstagramFake(HttpFake):
         self.credentials = {**self.credentials, "ig_user_id": IG_USER}
         self.containers: dict[str, dict] = {}  # id → {"form", "status_code", "polls"}
         self.https_only = True  # Graph fetches media over https; moto's presigned URLs are http
+        self.init_comments()
+        self.comment_page = 50  # comments a page holds at most
 
     def creates_post(self, request: httpx.Request) -> bool:
-        return request.method == "POST" and request.url.path == f"/v21.0/{IG_USER}/media_publish"
+        path = request.url.path.removeprefix("/v21.0/")
+        return request.method == "POST" and (
+            path == f"{IG_USER}/media_publish" or bool(REPLIES_PATH.fullmatch(path))
+        )
 
     def rejection(self, request: httpx.Request) -> dict:
+        if REPLIES_PATH.fullmatch(request.url.path.removeprefix("/v21.0/")):
+            return graph_error(100, REPLY_REJECTION)
         return graph_error(100, REJECTION, error_subcode=2207009)
+
+    # --- comments ------------------------------------------------------------------------------------
+
+    def comment_id(self, number: int, parent: dict | None) -> str:
+        return str(17_858_000_000_000_000 + 104_729 * number)
+
+    def commenting(self, request: httpx.Request) -> httpx.Response | None:
+        """The comments endpoints; None for another path."""
+        path = request.url.path.removeprefix("/v21.0/")
+        listed, replied = COMMENTS_PATH.fullmatch(path), REPLIES_PATH.fullmatch(path)
+        if request.method == "GET" and listed:
+            return self.comment_page_of(listed.group(1), request.url.params)
+        if request.method == "POST" and replied:
+            form = {k: v[-1] for k, v in parse_qs(request.content.decode()).items()}
+            return self.reply(replied.group(1), form.get("message", ""))
+        return None
+
+    def comment_page_of(self, media: str, params) -> httpx.Response:
+        if media not in self.comments and media not in self.known and media not in self.published:
+            return self.error(400, missing(media), code=100, error_subcode=33)
+        fields = dict(
+            FIELD.fullmatch(f).groups() for f in split_fields(params.get("fields", "id,text,timestamp"))
+        )
+        size = min(int(params.get("limit", "25")), self.comment_page)
+        threads = self.newest_first(media)
+        start = 0
+        if params.get("after"):
+            last = base64.b64decode(params["after"]).decode()
+            start = next((i + 1 for i, c in enumerate(threads) if c["id"] == last), len(threads))
+        page = threads[start : start + size]
+        data = []
+        for comment in page:
+            item = self.comment_fields(comment, fields)
+            replies = sorted(self.newest_first(media, comment["id"]), key=lambda c: c["at"])
+            if "replies" in fields and replies:
+                inner = dict.fromkeys((fields["replies"] or "id,text,timestamp").split(","))
+                item["replies"] = {"data": [self.comment_fields(reply, inner) for reply in replies]}
+            data.append(item)
+        answer: dict = {"data": data}
+        if page:
+            cursors = {
+                "before": base64.b64encode(page[0]["id"].encode()).decode(),
+                "after": base64.b64encode(page[-1]["id"].encode()).decode(),
+            }
+            answer["paging"] = {"cursors": cursors}
+            if start + size < len(threads):
+                answer["paging"]["next"] = (
+                    f"https://graph.facebook.com/v21.0/{media}/comments?limit={size}&after={cursors['after']}"
+                )
+        return httpx.Response(200, json=answer)
+
+    @staticmethod
+    def comment_fields(comment: dict, fields: dict) -> dict:
+        """A comment with the fields asked for, as Graph renders them."""
+        own = comment["author"] == ACCOUNT
+        values = {
+            "id": comment["id"],
+            "text": comment["text"],
+            "timestamp": comment["at"].strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "username": None if own else comment["author"],
+            "from": {"id": IG_USER if own else comment["author_id"], "username": comment["author"]},
+            "user": {"id": IG_USER} if own else None,
+            "parent_id": comment["parent"],
+            "like_count": comment["likes"],
+        }
+        return {name: values[name] for name in fields if values.get(name) is not None}
+
+    def reply(self, comment: str, message: str) -> httpx.Response:
+        parent = self.find_comment(comment)
+        if parent is None:
+            return self.error(400, missing(comment), code=100, error_subcode=33)
+        if not message:
+            return self.error(400, "(#100) The parameter message is required", code=100)
+        top = parent["parent"] or parent["id"]  # a reply to a reply goes under the top-level comment
+        reply = self.reply_made(top, message)
+        return httpx.Response(200, json={"id": reply["id"]})
 
     def publishing(self, request: httpx.Request) -> httpx.Response | None:
         """The content publishing endpoints; None for another path."""
@@ -124,6 +221,9 @@ class InstagramFake(HttpFake):
         published = self.publishing(request)
         if published is not None:
             return published
+        commented = self.commenting(request)
+        if commented is not None:
+            return commented
         if (
             request.method != "GET"
             or request.url.host != "graph.facebook.com"
@@ -158,8 +258,8 @@ class InstagramFake(HttpFake):
         ]
         return {"insights": {"data": data}, "id": media_id}
 
-    def error(self, status: int, message: str, code: int) -> httpx.Response:
-        return httpx.Response(status, json=graph_error(code, message))
+    def error(self, status: int, message: str, code: int, **more) -> httpx.Response:
+        return httpx.Response(status, json=graph_error(code, message, **more))
 
     def error_body(self, request: httpx.Request, status: int, reason) -> dict:
         code = int(reason) if reason is not None else DEFAULT_CODES.get(status, 1)
@@ -171,6 +271,26 @@ class InstagramFake(HttpFake):
             "loaded due to missing permissions, or does not support this operation."
         )
         return graph_error(code, message, error_subcode=33)
+
+
+def missing(object_id: str) -> str:
+    return (
+        f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be loaded due to "
+        "missing permissions, or does not support this operation."
+    )
+
+
+def split_fields(fields: str) -> list[str]:
+    """Graph's fields list split at the commas outside braces: `a,b{c,d}` → a, b{c,d}."""
+    parts, depth, current = [], 0, ""
+    for char in fields:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [*parts, current] if current else parts
 
 
 def graph_error(code: int, message: str, **more) -> dict:

@@ -12,12 +12,23 @@ password; a wrong password answers 200 `{"error": "invalid_grant"}` as Reddit do
 `POST https://oauth.reddit.com/api/submit/` (form: api_type=json, sr, kind self|link, title, text|url,
 flair_id…), which answers `{"json": {"errors": [], "data": {"url", "drafts_count", "id", "name"}}}`, or
 Reddit's `json.errors` triples with HTTP 200 for an unknown subreddit, a missing flair or `submit_errors`.
+
+Comments (tests.fakes.comments): `GET https://oauth.reddit.com/comments/<id>/?sort=new&limit=…` answers
+`[the submission's Listing, the comments' Listing]`, the tree nested in each comment's `replies` (""
+when it has none), newest first at every level; past `limit` (or `comment_page`, when smaller)
+comments, the rest at that level become one "more" stub, as Reddit renders them; a deleted comment keeps its place as "[deleted]"; an
+unknown submission answers 404. It counts in `requests` and takes the same failure switches as
+/api/info. `POST https://oauth.reddit.com/api/comment/` (form: thing_id, text, api_type=json; the
+request that creates a reply, in `creates`) answers `{"json": {"errors": [], "data": {"things":
+[{"kind": "t1", "data": …}]}}}` by the user whose token it carries, `fail_create` failing it as it
+fails a submission ("rejected": Reddit's 400 for a comment that cannot be answered, `REPLY_REJECTION`).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from http import HTTPStatus
 from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
@@ -28,11 +39,15 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from tests.fakes import CREATE_STATUS, RETRY_AFTER
+from tests.fakes.comments import CommentsFake
 
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
 INFO_URL = "https://oauth.reddit.com/api/info"
 SUBMIT_URL = "https://oauth.reddit.com/api/submit"
+COMMENT_URL = "https://oauth.reddit.com/api/comment"
+COMMENTS_PATH = re.compile(r"/comments/([0-9a-z]+)/?")
 REJECTION = "that subreddit doesn't exist"
+REPLY_REJECTION = "that comment is archived and can't be replied to"
 ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -68,7 +83,7 @@ class FakeAdapter(BaseAdapter):
         pass
 
 
-class RedditFake:
+class RedditFake(CommentsFake):
     METRICS: ClassVar[tuple[str, ...]] = ("likes", "comments")
 
     def __init__(
@@ -130,6 +145,8 @@ class RedditFake:
         self.requests: list[requests.PreparedRequest] = []  # statistics requests only
         self.creates: list[requests.PreparedRequest] = []  # submissions
         self.published: dict[str, dict] = {}  # fullname → what was submitted
+        self.init_comments()
+        self.comment_page = 500  # comments a /comments answer renders at most
 
     @classmethod
     def ids(cls, n: int) -> list[str]:
@@ -156,6 +173,9 @@ class RedditFake:
         if request.method == "POST" and f"{url.scheme}://{url.netloc}{url.path}".rstrip("/") == SUBMIT_URL:
             self.creates.append(request)
             return self.submit(request)
+        if request.method == "POST" and f"{url.scheme}://{url.netloc}{url.path}".rstrip("/") == COMMENT_URL:
+            self.creates.append(request)
+            return self.comment(request)
         self.requests.append(request)
         if self.error is not None:
             raise self.error
@@ -166,19 +186,24 @@ class RedditFake:
         }
         if self.status is not None:
             return self.failure(self.status, limits)
-        if (
-            not self.tokens_issued
-            or request.headers.get("Authorization") != f"bearer {self.tokens_issued[-1]}"
-        ):
+        if request.headers.get("Authorization", "").removeprefix("bearer ") not in self.tokens_issued:
             return self.failure(401, limits)
-        if request.method != "GET" or f"{url.scheme}://{url.netloc}{url.path}".rstrip("/") != INFO_URL:
-            return 404, limits, json.dumps({"message": "Not Found", "error": 404}).encode()
         query = parse_qs(url.query)
-        fullnames = query.get("id", [""])[-1].split(",")
+        thread = COMMENTS_PATH.fullmatch(url.path)
+        if request.method == "GET" and thread:
+            submission = f"t3_{thread.group(1)}"
+            if submission not in self.comments and submission not in self.known:
+                return 404, limits, json.dumps({"message": "Not Found", "error": 404}).encode()
+            limit = min(int(query.get("limit", ["200"])[-1]), self.comment_page)
+            answer = self.comment_listing(submission, query.get("sort", ["confidence"])[-1], limit)
+        elif request.method == "GET" and f"{url.scheme}://{url.netloc}{url.path}".rstrip("/") == INFO_URL:
+            answer = self.listing(query.get("id", [""])[-1].split(","))
+        else:
+            return 404, limits, json.dumps({"message": "Not Found", "error": 404}).encode()
         json_headers = {"content-type": "application/json; charset=UTF-8", **limits}
         if self.body is not None:
             return 200, json_headers, self.body
-        text = json.dumps(self.listing(fullnames))
+        text = json.dumps(answer)
         return 200, json_headers, (text[: len(text) // 2] if self.malformed else text).encode()
 
     def token(self, request: requests.PreparedRequest) -> tuple[int, dict, bytes]:
@@ -216,10 +241,12 @@ class RedditFake:
             body["reason"] = self.reason
         return status, headers, json.dumps(body).encode()
 
-    def submit(self, request: requests.PreparedRequest) -> tuple[int, dict, bytes]:
-        """POST /api/submit/: a self or link post by the user whose token it carries."""
+    def create_failure(
+        self, request: requests.PreparedRequest, refusal: dict
+    ) -> tuple[int, dict, bytes] | None:
+        """How `fail_create` answers a request that creates (a submission, a comment): before it was
+        made; None when it lets the request through."""
         limits = {"x-ratelimit-remaining": "99.0", "x-ratelimit-used": "1", "x-ratelimit-reset": "60"}
-        json_headers = {"content-type": "application/json; charset=UTF-8", **limits}
         failure = self.fail_create
         if failure == "connect_error":
             refused = NewConnectionError(
@@ -228,23 +255,51 @@ class RedditFake:
             raise requests.exceptions.ConnectionError(
                 MaxRetryError(None, request.url, refused), request=request
             )
+        if failure == "rejected":
+            return (
+                400,
+                {"content-type": "application/json; charset=UTF-8", **limits},
+                json.dumps(refusal).encode(),
+            )
         if failure in CREATE_STATUS:
-            if failure == "rejected":
-                body = {
-                    "fields": ["sr"],
-                    "explanation": REJECTION,
-                    "message": "Bad Request",
-                    "reason": "SUBREDDIT_NOEXIST",
-                }
-                return 400, json_headers, json.dumps(body).encode()
             return self.failure(
                 CREATE_STATUS[failure], limits, RETRY_AFTER if failure == "rate_limited" else None
             )
-        authorization = request.headers.get("Authorization", "")
-        if authorization.removeprefix("bearer ") not in self.tokens_issued:
+        authorization = request.headers.get("Authorization", "").removeprefix("bearer ")
+        if authorization not in self.tokens_issued:
             return self.failure(401, limits)
-        if authorization.removeprefix("bearer ") not in self.user_tokens:
-            return 403, json_headers, b'{"message": "Forbidden", "error": 403}'
+        if authorization not in self.user_tokens:
+            return (
+                403,
+                {"content-type": "application/json; charset=UTF-8", **limits},
+                b'{"message": "Forbidden", "error": 403}',
+            )
+        return None
+
+    def created(self, answer: dict) -> tuple[int, dict, bytes]:
+        """The answer to a request that made something, as `fail_create` lets it arrive."""
+        limits = {"x-ratelimit-remaining": "99.0", "x-ratelimit-used": "1", "x-ratelimit-reset": "60"}
+        text = json.dumps(answer)
+        if self.fail_create == "read_timeout":  # made; the answer never arrives
+            raise requests.exceptions.ReadTimeout(
+                "HTTPSConnectionPool(host='oauth.reddit.com', port=443): Read timed out."
+            )
+        body = text[: len(text) // 2] if self.fail_create == "malformed" else text
+        return 200, {"content-type": "application/json; charset=UTF-8", **limits}, body.encode()
+
+    def submit(self, request: requests.PreparedRequest) -> tuple[int, dict, bytes]:
+        """POST /api/submit/: a self or link post by the user whose token it carries."""
+        limits = {"x-ratelimit-remaining": "99.0", "x-ratelimit-used": "1", "x-ratelimit-reset": "60"}
+        json_headers = {"content-type": "application/json; charset=UTF-8", **limits}
+        refusal = {
+            "fields": ["sr"],
+            "explanation": REJECTION,
+            "message": "Bad Request",
+            "reason": "SUBREDDIT_NOEXIST",
+        }
+        failed = self.create_failure(request, refusal)
+        if failed:
+            return failed
         form = {k: v[-1] for k, v in parse_qs(request.body or "").items()}
         if form.get("api_type") != "json" or form.get("kind") not in ("self", "link"):
             return 400, json_headers, b'{"message": "Bad Request", "error": 400}'
@@ -261,12 +316,100 @@ class RedditFake:
             "id": post_id,
             "name": f"t3_{post_id}",
         }
-        text = json.dumps({"json": {"errors": [], "data": data}})
-        if failure == "read_timeout":  # posted; the answer never arrives
-            raise requests.exceptions.ReadTimeout(
-                "HTTPSConnectionPool(host='oauth.reddit.com', port=443): Read timed out."
+        return self.created({"json": {"errors": [], "data": data}})
+
+    def comment(self, request: requests.PreparedRequest) -> tuple[int, dict, bytes]:
+        """POST /api/comment/: a reply under `thing_id` by the user whose token it carries."""
+        refusal = {
+            "fields": ["parent"],
+            "explanation": REPLY_REJECTION,
+            "message": "Bad Request",
+            "reason": "TOO_OLD",
+        }
+        failed = self.create_failure(request, refusal)
+        if failed:
+            return failed
+        form = {k: v[-1] for k, v in parse_qs(request.body or "").items()}
+        parent = self.find_comment(form.get("thing_id"))
+        if form.get("api_type") != "json" or not form.get("text"):
+            return 400, {"content-type": "application/json"}, b'{"message": "Bad Request", "error": 400}'
+        if parent is None or parent["deleted"]:
+            errors = [["DELETED_COMMENT", "that comment has been deleted", "parent"]]
+            return (
+                200,
+                {"content-type": "application/json"},
+                json.dumps({"json": {"errors": errors}}).encode(),
             )
-        return 200, json_headers, (text[: len(text) // 2] if failure == "malformed" else text).encode()
+        reply = self.reply_made(parent["id"], form["text"])
+        things = [{"kind": "t1", "data": self.comment_data(reply, [])}]
+        return self.created({"json": {"errors": [], "data": {"things": things}}})
+
+    def comment_id(self, number: int, parent: dict | None) -> str:
+        return f"t1_{base36(1_000_000_000 + 104_729 * number)}"
+
+    def comment_listing(self, submission: str, sort: str, limit: int) -> list:
+        """What /comments/<id> answers: the submission, then its comment tree (newest first with
+        sort=new), at most `limit` comments, the top-level ones past it left in a "more" stub."""
+        if sort != "new":
+            raise AssertionError(f"the connector asked for sort={sort}, not new")
+        rendered = 0
+
+        def tree(parent: str | None, depth: int) -> list[dict]:
+            nonlocal rendered
+            children = []
+            for comment in self.newest_first(submission, parent):
+                if rendered >= limit:
+                    left = [c["id"].removeprefix("t1_") for c in self.newest_first(submission, parent)]
+                    children.append(more(left[len(children) :], parent or submission, depth))
+                    break
+                rendered += 1
+                children.append(
+                    {"kind": "t1", "data": self.comment_data(comment, tree(comment["id"], depth + 1), depth)}
+                )
+            return children
+
+        def more(ids: list[str], parent: str, depth: int) -> dict:
+            data = {
+                "count": len(ids),
+                "name": f"t1_{ids[0]}",
+                "id": ids[0],
+                "parent_id": parent,
+                "depth": depth,
+                "children": ids,
+            }
+            return {"kind": "more", "data": data}
+
+        known = self.known.get(submission) or {"likes": 1, "comments": len(self.comments.get(submission, []))}
+        head = {
+            **self.submission_data(submission, known),
+            "num_comments": len(self.comments.get(submission, [])),
+        }
+        return [listing([{"kind": "t3", "data": head}]), listing(tree(None, 0))]
+
+    def comment_data(self, comment: dict, replies: list[dict], depth: int = 0) -> dict:
+        """A comment (t1) as Reddit renders it: the fields that matter, and some that do not."""
+        deleted = comment["deleted"]
+        parent = comment["parent"] or comment["post"]
+        return {
+            "subreddit_id": "t5_2ss1q",
+            "likes": None,
+            "replies": listing(replies) if replies else "",
+            "id": comment["id"].removeprefix("t1_"),
+            "author": "[deleted]" if deleted else comment["author"],
+            "author_fullname": None if deleted else f"t2_{base36(7919 * sum(map(ord, comment['author'])))}",
+            "parent_id": parent,
+            "score": comment["likes"],
+            "body": "[deleted]" if deleted else comment["text"],
+            "body_html": '<div class="md"><p>…</p></div>',
+            "link_id": comment["post"],
+            "name": comment["id"],
+            "created_utc": comment["at"].timestamp(),
+            "created": comment["at"].timestamp(),
+            "depth": depth,
+            "permalink": f"/r/BuyItForLife/comments/{comment['post'][3:]}/test/{comment['id'][3:]}/",
+            "stickied": False,
+            "edited": False,
+        }
 
     def refusals(self, form: dict) -> list[list[str]]:
         """Reddit's json.errors triples (type, message, field) for a submission it will not take."""
@@ -296,7 +439,9 @@ class RedditFake:
 
     def submission(self, name: str) -> dict:
         """A link submission as /api/info renders it (the fields that matter, and some that do not)."""
-        metrics = self.known[name]
+        return self.submission_data(name, self.known[name])
+
+    def submission_data(self, name: str, metrics: dict) -> dict:
         score = metrics.get("likes", 1)
         ratio = 1.0 if score >= 0 else 0.33
         return {
@@ -321,6 +466,20 @@ class RedditFake:
             "over_18": False,
             "stickied": False,
         }
+
+
+def listing(children: list[dict]) -> dict:
+    return {
+        "kind": "Listing",
+        "data": {
+            "after": None,
+            "dist": None,
+            "modhash": None,
+            "geo_filter": "",
+            "children": children,
+            "before": None,
+        },
+    }
 
 
 FAKE = RedditFake

@@ -13,6 +13,16 @@ each `PUT` of that location carries `Content-Range: bytes a-b/size` (non-final c
 256 KiB): 308 with `Range` until the last byte, whose request (`creates`) answers 200 with the video
 resource. `errors` makes a step fail instead: "token", "start" or "chunk-<n>" (the n-th PUT, from 1)
 → an exception to raise or a status to answer (with `reason`, when given).
+
+Comments (tests.fakes.comments): `GET /youtube/v3/commentThreads?part=snippet,replies&videoId=…&order=time`
+with the API key answers the video's threads newest first, `maxResults` (or `comment_page`, when
+smaller) a page, `nextPageToken` while more are left, each thread with every reply under it; a video
+in `comments_disabled` answers 403 commentsDisabled, an unknown one 404 videoNotFound. It takes the
+same failure switches as `videos.list`. `POST /youtube/v3/comments?part=snippet` (the request that
+creates a reply, in `creates`) with the user's token takes `snippet.parentId` (a top-level comment) and
+`snippet.textOriginal` and answers the new comment resource; `fail_create` fails it as it fails the
+last chunk ("rejected": 400 operationNotSupported, `REPLY_REJECTION`), and `reply_scope=False` answers
+403 insufficientPermissions (a refresh token without youtube.force-ssl).
 """
 
 from __future__ import annotations
@@ -27,8 +37,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httplib2
 
 from tests.fakes import CREATE_STATUS, RETRY_AFTER
+from tests.fakes.comments import ACCOUNT, CommentsFake
 
 STATISTICS = {"views": "viewCount", "likes": "likeCount", "comments": "commentCount"}
+REPLY_REJECTION = "The API user is not able to insert a comment in response to the parent comment."
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -62,9 +74,26 @@ REASONS = {
         "The user has exceeded the number of videos they may upload.",
     ),
     "required": (401, "global", "Login Required."),
+    "commentsDisabled": (
+        403,
+        "youtube.commentThread",
+        'The video identified by the <code><a href="/youtube/v3/docs/commentThreads/list#videoId">videoId'
+        "</a></code> parameter has disabled comments.",
+    ),
+    "videoNotFound": (
+        404,
+        "youtube.commentThread",
+        'The video identified by the <code><a href="/youtube/v3/docs/commentThreads/list#videoId">videoId'
+        "</a></code> parameter could not be found.",
+    ),
+    "parentCommentNotFound": (404, "youtube.comment", "The specified parent comment could not be found."),
+    "commentTextRequired": (400, "youtube.comment", "The comment resource must contain a textOriginal."),
+    "insufficientPermissions": (403, "global", "Request had insufficient authentication scopes."),
+    "invalidPageToken": (400, "youtube.parameter", "The request specifies an invalid page token."),
     "forbidden": (403, "global", "The request is not properly authorized."),
     "notFound": (404, "global", "Not Found"),
     "backendError": (500, "global", "Backend Error"),
+    "operationNotSupported": (400, "youtube.comment", REPLY_REJECTION),
 }
 DEFAULT_REASON = {
     400: "badRequest",
@@ -79,6 +108,7 @@ KEY_NOT_VALID = "API key not valid. Please pass a valid API key."
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 UPLOAD_PATH = "/upload/youtube/v3/videos"
 REJECTION = "The video file is not a video the API can process."
+CHANNEL = "UCfakeChannel0000000000a"  # the account's channel, which the videos belong to
 CONTENT_RANGE = re.compile(r"bytes (?:(\d+)-(\d+)|\*)/(\d+)")
 QUANTUM = 256 * 1024  # resumable uploads take chunks of a multiple of this, but the last
 
@@ -113,7 +143,7 @@ class FakeHttp:
         return self.fake.handle(uri, method, headers or {}, body)
 
 
-class YouTubeFake:
+class YouTubeFake(CommentsFake):
     METRICS: ClassVar[tuple[str, ...]] = tuple(STATISTICS)
 
     def __init__(
@@ -160,6 +190,10 @@ class YouTubeFake:
         self.chunks: list[dict] = []  # every PUT: {"range", "size"}
         self.creates: list[dict] = []  # the PUTs carrying a file's last byte
         self.published: dict[str, dict] = {}  # video id → {"metadata", "content"}
+        self.init_comments()
+        self.comment_page = 100  # threads a page holds at most
+        self.comments_disabled: set[str] = set()
+        self.reply_scope = True  # the refresh token was granted youtube.force-ssl
 
     @classmethod
     def ids(cls, n: int) -> list[str]:
@@ -189,6 +223,9 @@ class YouTubeFake:
             if method == "PUT" and query.get("upload_id") in self.sessions:
                 return self.chunk(self.sessions[query["upload_id"]], headers, body or b"")
             return self.failure(404, "notFound")
+        if method == "POST" and url.path == "/youtube/v3/comments":
+            self.creates.append({"reply": body})
+            return self.insert_comment(query, headers, body)
         if self.error is not None:
             raise self.error
         if self.status is not None:
@@ -198,6 +235,12 @@ class YouTubeFake:
             )
         if query.get("key") != self.api_key:
             return self.key_not_valid()
+        if (
+            method == "GET"
+            and url.netloc == "youtube.googleapis.com"
+            and url.path == "/youtube/v3/commentThreads"
+        ):
+            return self.comment_threads(query)
         if method != "GET" or url.netloc != "youtube.googleapis.com" or url.path != "/youtube/v3/videos":
             return self.failure(404, "notFound")
         if query.get("part") != "statistics" or not query.get("id"):
@@ -206,6 +249,120 @@ class YouTubeFake:
             return self.ok(self.body)
         text = json.dumps(self.videos(query["id"].split(",")))
         return self.ok(text[: len(text) // 2].encode() if self.malformed else text.encode())
+
+    # --- comments ------------------------------------------------------------------------------------
+
+    def comment_id(self, number: int, parent: dict | None) -> str:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(f"comment-{number}".encode()).digest()).decode()
+        if parent:
+            return f"{parent['id']}.{digest[:11]}_{digest[11:21]}"
+        return f"Ugz{digest[:19]}4AaABAg"
+
+    def comment_threads(self, query: dict) -> tuple[httplib2.Response, bytes]:
+        video = query.get("videoId", "")
+        if "snippet" not in query.get("part", "").split(",") or query.get("order") != "time":
+            return self.failure(400, "badRequest")
+        if video in self.comments_disabled:
+            return self.failure(403, "commentsDisabled")
+        if video not in self.comments and video not in self.known:
+            return self.failure(404, "videoNotFound")
+        size = min(int(query.get("maxResults", "20")), self.comment_page)
+        try:
+            start = (
+                int(base64.urlsafe_b64decode(query["pageToken"]).decode()) if query.get("pageToken") else 0
+            )
+        except ValueError:
+            return self.failure(400, "invalidPageToken")
+        threads = self.newest_first(video)
+        items = [self.thread(video, comment) for comment in threads[start : start + size]]
+        answer = {
+            "kind": "youtube#commentThreadListResponse",
+            "etag": _tag(video, start, len(threads)),
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": size},
+            "items": items,
+        }
+        if start + size < len(threads):
+            answer["nextPageToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        if self.body is not None:
+            return self.ok(self.body)
+        text = json.dumps(answer)
+        return self.ok(text[: len(text) // 2].encode() if self.malformed else text.encode())
+
+    def thread(self, video: str, top: dict) -> dict:
+        replies = sorted(self.newest_first(video, top["id"]), key=lambda c: c["at"])
+        thread = {
+            "kind": "youtube#commentThread",
+            "etag": _tag(top["id"], len(replies)),
+            "id": top["id"],
+            "snippet": {
+                "channelId": CHANNEL,
+                "videoId": video,
+                "topLevelComment": self.comment_resource(top),
+                "canReply": True,
+                "totalReplyCount": len(replies),
+                "isPublic": True,
+            },
+        }
+        if replies:
+            thread["replies"] = {"comments": [self.comment_resource(reply) for reply in replies]}
+        return thread
+
+    def comment_resource(self, comment: dict, original: bool = False) -> dict:
+        """A comment as YouTube renders it; `textOriginal` only for its author (the account)."""
+        at = comment["at"].strftime("%Y-%m-%dT%H:%M:%SZ")
+        own = comment["author"] == ACCOUNT
+        channel = CHANNEL if own else f"UC{_tag(comment['author'])[:22]}"
+        snippet = {
+            "channelId": CHANNEL,
+            "videoId": comment["post"],
+            "textDisplay": comment["text"],
+            **({"textOriginal": comment["text"]} if original else {}),
+            **({"parentId": comment["parent"]} if comment["parent"] else {}),
+            "authorDisplayName": f"@{comment['author']}",
+            "authorProfileImageUrl": f"https://yt3.ggpht.com/{channel}=s48-c-k-c0x00ffffff-no-rj",
+            "authorChannelUrl": f"http://www.youtube.com/@{comment['author']}",
+            "authorChannelId": {"value": channel},
+            "canRate": True,
+            "viewerRating": "none",
+            "likeCount": comment["likes"],
+            "publishedAt": at,
+            "updatedAt": at,
+        }
+        return {
+            "kind": "youtube#comment",
+            "etag": _tag(comment["id"]),
+            "id": comment["id"],
+            "snippet": snippet,
+        }
+
+    def insert_comment(self, query: dict, headers: dict, body) -> tuple[httplib2.Response, bytes]:
+        """comments.insert: a reply under a top-level comment, by the user whose token it carries."""
+        failure = self.fail_create
+        if failure == "connect_error":
+            raise ConnectionRefusedError(111, "Connection refused")
+        if failure == "rejected":
+            return self.failure(400, "operationNotSupported")
+        if failure in CREATE_STATUS:
+            extra = {"retry-after": RETRY_AFTER} if failure == "rate_limited" else {}
+            status = CREATE_STATUS[failure]
+            return self.failure(status, DEFAULT_REASON.get(status, "badRequest"), extra)
+        if not self.authorised({k.lower(): v for k, v in headers.items()}):
+            return self.failure(401, "required")
+        if not self.reply_scope:
+            return self.failure(403, "insufficientPermissions")
+        if query.get("part") != "snippet" or "key" in query:
+            return self.failure(400, "badRequest")
+        snippet = json.loads(body).get("snippet", {})
+        parent = self.find_comment(snippet.get("parentId"))
+        if parent is None or parent["parent"]:
+            return self.failure(404, "parentCommentNotFound")
+        if not snippet.get("textOriginal"):
+            return self.failure(400, "commentTextRequired")
+        reply = self.reply_made(parent["id"], snippet["textOriginal"])
+        if failure == "read_timeout":  # made; the answer never arrives
+            raise TimeoutError("timed out")
+        text = json.dumps(self.comment_resource(reply, original=True))
+        return self.ok((text[: len(text) // 2] if failure == "malformed" else text).encode())
 
     # --- publishing ----------------------------------------------------------------------------------
 

@@ -314,3 +314,48 @@ def test_a_pending_value_that_is_not_a_container_id_is_refused():
     with pytest.raises(ValueError, match="not a container id"):
         connector(fake).publish_status(media_post(), "../me")
     assert fake.requests == []
+
+
+# --- comments ------------------------------------------------------------------------------------------
+
+
+def test_comments_are_the_medias_comments_edge_with_their_replies_in_one_request():
+    fake = FAKE()
+    top = fake.add_comment(IDS[0], "Which size is this?")
+    under = fake.add_comment(IDS[0], "Same question", parent=top)
+    page = connector(fake).list_new_comments(PostRef("P0", IDS[0]), None)
+    assert [(c.external_id, c.parent_id) for c in page.comments] == [(top, None), (under, top)]
+    [request] = fake.requests
+    assert (request.method, request.url.path) == ("GET", f"/v21.0/{IDS[0]}/comments")
+    assert request.url.params["limit"] == "50"
+    fields = request.url.params["fields"]
+    assert fields.startswith("id,text,timestamp,username,from,user,parent_id,like_count,replies.limit(50){")
+
+
+def test_the_accounts_own_reply_comes_back_as_its_own_without_a_username():
+    fake = FAKE()
+    top = fake.add_comment(IDS[0], "Which size is this?")
+    conn = connector(fake)
+    [comment] = conn.list_new_comments(PostRef("P0", IDS[0]), None).comments
+    replied = conn.reply_comment(comment, "The 28 cm one.")
+    mine = conn.list_new_comments(PostRef("P0", IDS[0]), None).comments[-1]
+    assert (mine.external_id, mine.parent_id) == (replied.external_id, top)
+    assert mine.by_account and mine.author == "contentflow" and mine.author_id == IG_USER
+
+
+def test_a_reply_is_posted_under_the_comment_with_the_text_in_the_body():
+    fake = FAKE()
+    top = fake.add_comment(IDS[0], "Which size is this?")
+    conn = connector(fake)
+    [comment] = conn.list_new_comments(PostRef("P0", IDS[0]), None).comments
+    conn.reply_comment(comment, "The 28 cm one.")
+    [create] = fake.creates
+    assert (create.method, create.url.path) == ("POST", f"/v21.0/{top}/replies")
+    assert "message" not in create.url.params  # a comment's text stays out of URLs and their logs
+    assert parse_qs(create.content.decode()) == {"message": ["The 28 cm one."]}
+
+
+def test_a_comment_without_a_time_is_malformed():
+    body = {"data": [{"id": "17858000000104729", "text": "hi", "username": "a"}]}
+    with pytest.raises(MalformedResponse, match="timestamp"):
+        answering(200, body).list_new_comments(PostRef("P0", IDS[0]), None)

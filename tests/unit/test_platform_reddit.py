@@ -17,7 +17,7 @@ from contentflow.platforms.errors import (
     PublishUncertain,
     Unauthorized,
 )
-from contentflow.platforms.models import PostRef, PublishRequest
+from contentflow.platforms.models import PlatformComment, PostRef, PublishRequest
 from contentflow.platforms.reddit import FULLNAME
 from contentflow.platforms.registry import connector
 from tests.fakes.reddit import FAKE
@@ -409,3 +409,89 @@ def test_network_failures_of_the_submission_are_uncertain_unless_it_never_left(e
     with pytest.raises(kind):
         connector("reddit", fake.credentials, session).publish(post())
     assert (len(fake.token_requests), len(fake.creates)) == (1, 1)
+
+
+# --- comments ------------------------------------------------------------------------------------------
+
+
+def test_comments_are_one_request_sorted_new_with_the_app_only_token():
+    fake = FAKE()
+    submission = FAKE.ids(1)[0]
+    fake.add_comment(submission, "Still going strong?")
+    page = build(fake).list_new_comments(PostRef("P0", submission), None)
+    assert [c.text for c in page.comments] == ["Still going strong?"]
+    [request] = fake.requests
+    url = urlsplit(request.url)
+    assert (request.method, url.netloc, url.path) == (
+        "GET",
+        "oauth.reddit.com",
+        f"/comments/{submission[3:]}/",
+    )
+    assert parse_qs(url.query) == {"sort": ["new"], "limit": ["500"], "raw_json": ["1"]}
+    assert [parse_qs(r.body)["grant_type"] for r in fake.token_requests] == [["client_credentials"]]
+    assert request.headers["Authorization"] == f"bearer {fake.tokens_issued[0]}"
+
+
+def test_deleted_comments_are_left_out_and_their_replies_keep_their_parent():
+    fake = FAKE()
+    submission = FAKE.ids(1)[0]
+    gone = fake.add_comment(submission, "spam", deleted=True)
+    kept = fake.add_comment(submission, "What was that?", parent=gone)
+    nested = fake.add_comment(submission, "No idea.", parent=kept)
+    page = build(fake).list_new_comments(PostRef("P0", submission), None)
+    assert [(c.external_id, c.parent_id) for c in page.comments] == [(kept, gone), (nested, kept)]
+
+
+def test_comments_behind_a_load_more_stub_are_not_fetched():
+    """Reddit renders a limited number; the rest would cost a request each (replace_more)."""
+    fake = FAKE()
+    fake.comment_page = 2
+    submission = FAKE.ids(1)[0]
+    made = [fake.add_comment(submission, f"comment {n}") for n in range(3)]
+    page = build(fake).list_new_comments(PostRef("P0", submission), None)
+    assert [c.external_id for c in page.comments] == made[1:]
+    assert fake.api_calls == 1
+
+
+def test_a_comment_whose_score_is_negative_has_no_likes():
+    fake = FAKE()
+    submission = FAKE.ids(1)[0]
+    fake.add_comment(submission, "Meh.", likes=-4)
+    [comment] = build(fake).list_new_comments(PostRef("P0", submission), None).comments
+    assert comment.likes == 0
+
+
+def test_a_reply_is_made_by_the_user_of_the_script_app_under_the_comment():
+    fake = FAKE()
+    submission = FAKE.ids(1)[0]
+    conn = build(fake)
+    fake.add_comment(submission, "Does it fit a 30 cm pan?")
+    [comment] = conn.list_new_comments(PostRef("P0", submission), None).comments
+    replied = conn.reply_comment(comment, "It does.")
+    [create] = fake.creates
+    form = {k: v[-1] for k, v in parse_qs(create.body).items()}
+    assert form == {"thing_id": comment.external_id, "text": "It does.", "api_type": "json"}
+    assert create.headers["Authorization"] == f"bearer {fake.tokens_issued[-1]}"
+    assert fake.tokens_issued[-1] in fake.user_tokens
+    assert replied.external_id.startswith("t1_") and replied.response["parent_id"] == comment.external_id
+
+
+def test_a_reply_under_a_comment_deleted_meanwhile_is_refused_with_reddits_words():
+    fake = FAKE()
+    submission = FAKE.ids(1)[0]
+    conn = build(fake)
+    fake.add_comment(submission, "Does it fit?")
+    [comment] = conn.list_new_comments(PostRef("P0", submission), None).comments
+    fake.find_comment(comment.external_id)["deleted"] = True
+    with pytest.raises(PermanentError, match="refused the reply: DELETED_COMMENT") as raised:
+        conn.reply_comment(comment, "It does.")
+    assert not isinstance(raised.value, Unauthorized)
+    assert len(fake.creates) == 1 and fake.replies == {}
+
+
+def test_only_a_t1_comment_can_be_answered():
+    fake = FAKE()
+    comment = PlatformComment(FAKE.ids(1)[0], FAKE.ids(1)[0], "u", "?", "2026-11-29T10:00:00Z")
+    with pytest.raises(ValueError, match="t1_"):
+        build(fake).reply_comment(comment, "Hi")
+    assert (fake.token_requests, fake.creates) == ([], [])

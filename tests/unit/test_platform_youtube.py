@@ -2,6 +2,7 @@
 the resumable upload: chunk by chunk, the user's token, and the last chunk as the only uncertain one."""
 
 import io
+import json
 import socket
 import time
 from datetime import UTC, datetime
@@ -399,3 +400,109 @@ def test_the_production_transport_does_not_take_a_308_for_a_redirect():
     """An upload's "308 Resume Incomplete" has no Location: httplib2 would fail following it."""
     assert 308 not in youtube._http(5).redirect_codes
     assert 308 in httplib2.Http().redirect_codes
+
+
+# --- comments ------------------------------------------------------------------------------------------
+
+
+def test_comments_are_one_commentthreads_request_with_the_api_key_newest_first():
+    fake = FAKE()
+    video = FAKE.ids(1)[0]
+    fake.add_comment(video, "Is this the 10 inch one?")
+    page = connector("youtube", fake.credentials, fake.transport()).list_new_comments(
+        PostRef("P0", video), None
+    )
+    assert [c.text for c in page.comments] == ["Is this the 10 inch one?"]
+    [request] = fake.requests
+    assert request["method"] == "GET" and "/youtube/v3/commentThreads?" in request["url"]
+    assert {k: v for k, v in request["query"].items() if k != "key"} == {
+        "part": "snippet,replies",
+        "videoId": video,
+        "order": "time",
+        "maxResults": "100",
+        "textFormat": "plainText",
+        "alt": "json",
+    }
+    assert request["query"]["key"] == fake.api_key
+    assert "authorization" not in {k.lower() for k in request["headers"]}  # the key alone reads
+
+
+def test_a_video_with_comments_turned_off_has_none_and_keeps_its_cursor():
+    fake = FAKE()
+    video = FAKE.ids(1)[0]
+    fake.add_comment(video, "First!")
+    conn = connector("youtube", fake.credentials, fake.transport())
+    page = conn.list_new_comments(PostRef("P0", video), None)
+    fake.comments_disabled.add(video)
+    off = conn.list_new_comments(PostRef("P0", video), page.cursor)
+    assert off.comments == () and off.cursor == page.cursor and not off.more
+
+
+def test_reading_comments_past_the_quota_waits_for_the_quota_day():
+    fake = FAKE(reason="quotaExceeded")
+    video = FAKE.ids(1)[0]
+    fake.add_comment(video)
+    with pytest.raises(QuotaExhausted):
+        connector("youtube", fake.credentials, fake.transport()).list_new_comments(PostRef("P0", video), None)
+
+
+def test_a_thread_without_its_comment_is_malformed():
+    thread = {"kind": "youtube#commentThread", "id": "Ugz1", "snippet": {"videoId": FAKE.ids(1)[0]}}
+    body = {"kind": "youtube#commentThreadListResponse", "items": [thread]}
+    fake = FAKE(body=json.dumps(body).encode())
+    fake.add_comment(FAKE.ids(1)[0])
+    with pytest.raises(MalformedResponse, match="without an id and a snippet"):
+        connector("youtube", fake.credentials, fake.transport()).list_new_comments(
+            PostRef("P0", FAKE.ids(1)[0]), None
+        )
+
+
+def test_a_reply_is_a_comments_insert_with_the_users_token_under_the_thread():
+    fake = FAKE()
+    video = FAKE.ids(1)[0]
+    top = fake.add_comment(video, "Is it oven safe?")
+    fake.add_comment(video, "Asking too.", parent=top)
+    conn = connector("youtube", fake.credentials, fake.transport())
+    reply = conn.list_new_comments(PostRef("P0", video), None).comments[-1]
+    replied = conn.reply_comment(reply, "Yes, up to 260 °C.")
+    token, insert = fake.requests[-2:]
+    assert token["url"] == "https://oauth2.googleapis.com/token"
+    assert insert["method"] == "POST" and insert["query"] == {"part": "snippet", "alt": "json"}
+    assert {k.lower(): v for k, v in insert["headers"].items()}["authorization"] == (
+        f"Bearer {fake.tokens_issued[0]}"
+    )
+    assert json.loads(fake.creates[0]["reply"]) == {
+        "snippet": {"parentId": top, "textOriginal": "Yes, up to 260 °C."}
+    }
+    assert replied.response["parentId"] == top and replied.external_id.startswith(f"{top}.")
+
+
+def test_a_refresh_token_without_the_reply_scope_is_not_configured_to_reply():
+    fake = FAKE()
+    video = FAKE.ids(1)[0]
+    fake.add_comment(video, "Is it oven safe?")
+    fake.reply_scope = False
+    conn = connector("youtube", fake.credentials, fake.transport())
+    [comment] = conn.list_new_comments(PostRef("P0", video), None).comments
+    with pytest.raises(PublishingNotConfigured, match=r"youtube\.force-ssl") as raised:
+        conn.reply_comment(comment, "Yes.")
+    assert not isinstance(raised.value, Unauthorized)
+    assert len(fake.creates) == 1 and fake.replies == {}
+
+
+def test_a_walk_whose_page_token_expired_starts_again_from_the_newest_page():
+    fake = FAKE()
+    fake.comment_page = 1
+    video = FAKE.ids(1)[0]
+    made = [fake.add_comment(video, f"comment {n}") for n in range(2)]
+    conn = connector("youtube", fake.credentials, fake.transport())
+    first = conn.list_new_comments(PostRef("P0", video), None)
+    assert first.more
+    lost = json.dumps({**json.loads(first.cursor), "page": "not-a-token"})
+    again = conn.list_new_comments(PostRef("P0", video), lost)
+    assert again.comments == () and again.more
+    rest = conn.list_new_comments(PostRef("P0", video), again.cursor)
+    assert [c.external_id for c in rest.comments] == made[1:] and rest.more
+    assert [
+        c.external_id for c in conn.list_new_comments(PostRef("P0", video), rest.cursor).comments
+    ] == made[:1]

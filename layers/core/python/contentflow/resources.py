@@ -411,8 +411,8 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             "app",
-            "Validation, settings, retries, HTTP and the Prometheus exporter.",
-            ("pydantic", "pydantic-settings", "tenacity", "httpx", "idna", "prometheus-client"),
+            "Validation, settings, retries, HTTP, the Prometheus exporter, time-bounded regular expressions.",
+            ("pydantic", "pydantic-settings", "tenacity", "httpx", "idna", "prometheus-client", "regex"),
         ),
         Layer(
             "platforms",

@@ -20,6 +20,17 @@ later; ERROR, EXPIRED: the post fails) and, once FINISHED, sends `POST /{ig-user
 creation_id=…` once: that request creates the post, so an unclear outcome is PublishUncertain. A
 container already PUBLISHED means an earlier attempt's answer was lost: the media exists but its id is
 unknown, so it is uncertain too, never published again. The permalink is read afterwards, best effort.
+
+Comments: `GET /{ig-media-id}/comments?fields=…,replies{…}&limit=50` answers the media's top-level
+comments, newest first, each with its replies (`parent_id` the top-level comment: Instagram threads
+are one level deep), a page at a time (Graph's `after` cursor). It has no "since", so the cursor
+(`CommentCursor`) walks from the newest page down, one page per call, while a whole page is unread,
+and stops at the first page that reaches what was read before; a new reply under a comment older
+than the first page is not seen (that would cost a `/{ig-comment-id}/replies` per comment). A media
+Graph no longer has raises `Gone`. A reply is `POST /{ig-comment-id}/replies` (form `message`) under
+the top-level comment: it creates a comment, so it is sent once and judged like `media_publish`.
+Replying writes as the account, so like publishing it needs `ig_user_id` in the credentials (and a
+token with instagram_manage_comments); reading needs instagram_manage_comments too.
 """
 
 from __future__ import annotations
@@ -33,13 +44,16 @@ import httpx
 from contentflow.jobs.errors import PermanentError, TransientError
 from contentflow.jobs.retry import parse_retry_after
 from contentflow.platforms.base import (
+    CommentCursor,
     Connector,
     checked_json,
     created_json,
     http_client,
     publish_options,
+    reply_text,
     send_creating,
     send_read_only,
+    utc_time,
     whole,
 )
 from contentflow.platforms.errors import (
@@ -49,7 +63,15 @@ from contentflow.platforms.errors import (
     PublishUncertain,
     Unauthorized,
 )
-from contentflow.platforms.models import PostRef, PostStats, Published, PublishRequest
+from contentflow.platforms.models import (
+    CommentPage,
+    PlatformComment,
+    PostRef,
+    PostStats,
+    Published,
+    PublishRequest,
+    Replied,
+)
 from contentflow.platforms.registry import CAPABILITIES
 
 BASE_URL = "https://graph.facebook.com/v21.0"
@@ -69,6 +91,10 @@ NO_OBJECT = re.compile(r"do(?:es)? not exist", re.IGNORECASE)
 # Refusals of media_publish that say nothing was posted: rate limits, and 9007 "media not ready".
 PUBLISH_LATER_CODES = frozenset({4, 17, 32, 613, 80002, 9007})
 SERVER_CODES = frozenset({1, 2})  # unknown or unexpected errors: for media_publish, the post may exist
+# `user` is answered only for the account's own comments (its replies), `username` for the others.
+COMMENT = "id,text,timestamp,username,from,user,parent_id,like_count"
+COMMENT_FIELDS = f"{COMMENT},replies.limit(50){{{COMMENT}}}"
+COMMENT_PAGE = 50
 IMAGE_WAIT_S = 10.0  # an image container is usually FINISHED within seconds
 VIDEO_WAIT_S = 60.0  # a Reel's, within minutes: read about once a minute
 
@@ -180,14 +206,45 @@ class InstagramConnector(Connector):
             )
         raise MalformedResponse(f"instagram: container {pending} has status_code {code!r}")
 
-    def _account(self) -> str:
+    def _account(self, doing: str = "publishing") -> str:
         account = self._credentials.get("ig_user_id")
         if not isinstance(account, str) or not account.isdigit():
             raise PublishingNotConfigured(
-                "instagram: publishing needs the professional account's id in the credentials "
-                '(key "ig_user_id", numeric); these read statistics only'
+                f"instagram: {doing} needs the professional account's id in the credentials "
+                '(key "ig_user_id", numeric); these read only'
             )
         return account
+
+    # --- comments -------------------------------------------------------------------------------------
+
+    def list_new_comments(self, post: PostRef, cursor: str | None) -> CommentPage:
+        media = post.external_id
+        if not media.isdigit():
+            raise ValueError(f"instagram: media id {media!r} of post {post.post_id} is not numeric")
+        state = CommentCursor.load(self.name, cursor)
+        params = {"fields": COMMENT_FIELDS, "limit": str(COMMENT_PAGE)}
+        if state.page:
+            params["after"] = state.page
+        response = send_read_only(self._client, self.name, "GET", f"/{media}/comments", params=params)
+        if response.status_code >= 400 and _graph_error(response, [media]):
+            raise Gone(f"instagram: media {media} not found", [media])
+        threads, comments, next_page = _comment_page(checked_json(response), media)
+        return state.walked(comments, threads, next_page)
+
+    def reply_comment(self, comment: PlatformComment, text: str) -> Replied:
+        text = reply_text(self.name, text, self.capabilities.reply_max)
+        self._account("replying")
+        parent = comment.parent_id or comment.external_id
+        if not parent.isdigit():
+            raise ValueError(f"instagram: comment id {parent!r} is not numeric")
+        response = send_creating(
+            self._client, self.name, "POST", f"/{parent}/replies", data={"message": text}
+        )
+        body = created_json(response, self.name, _publish_refusal(response, "replying"))
+        reply = body.get("id")
+        if not isinstance(reply, str) or not reply.isdigit():
+            raise PublishUncertain(f"instagram answered the reply to {parent} without an id: {body!r:.200}")
+        return Replied(external_id=reply, response={"id": reply, "parent_id": parent})
 
     def _publish_container(self, container: str) -> Published:
         """The one request that creates the post, then its permalink (which may fail: the post stays)."""
@@ -229,9 +286,9 @@ def _graph_checked(response: httpx.Response) -> dict:
     return checked_json(response)
 
 
-def _publish_refusal(response: httpx.Response) -> str:
-    """Raises what a Graph error answering media_publish means when its code decides; else the error's
-    message, for `created_json` to judge by the status."""
+def _publish_refusal(response: httpx.Response, doing: str = "publishing") -> str:
+    """Raises what a Graph error answering media_publish (or a reply) means when its code decides; else
+    the error's message, for `created_json` to judge by the status."""
     if response.status_code < 400:
         return ""
     try:
@@ -241,7 +298,7 @@ def _publish_refusal(response: httpx.Response) -> str:
     if not isinstance(error, dict):
         return response.text[:200]
     code, message = error.get("code"), str(error.get("message", ""))
-    described = f"instagram: Graph error {code} (HTTP {response.status_code}) publishing: {message[:200]}"
+    described = f"instagram: Graph error {code} (HTTP {response.status_code}) {doing}: {message[:200]}"
     if code == TOKEN_CODE:
         raise Unauthorized(described)
     if code in PUBLISH_LATER_CODES and response.status_code < 500:
@@ -249,6 +306,55 @@ def _publish_refusal(response: httpx.Response) -> str:
     if code in SERVER_CODES and response.status_code != 503:  # a 503 posted nothing: created_json says so
         raise PublishUncertain(f"{described}; the post may exist")
     return f"Graph error {code}: {message}"
+
+
+def _comment_page(body: dict, media: str) -> tuple[list[PlatformComment], list[PlatformComment], str | None]:
+    """The top-level comments of a comments page, all its comments (replies too), and the `after`
+    cursor of the next page (None on the last)."""
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise MalformedResponse(f"instagram: the comments of media {media} are not a data list")
+    threads: list[PlatformComment] = []
+    comments: list[PlatformComment] = []
+    for item in data:
+        top = _comment(item, media, None)
+        threads.append(top)
+        comments.append(top)
+        replies = item.get("replies", {"data": []})
+        listed = replies.get("data") if isinstance(replies, dict) else None
+        if not isinstance(listed, list):
+            raise MalformedResponse(f"instagram: comment {top.external_id} has replies without a data list")
+        comments += [_comment(reply, media, top.external_id) for reply in listed]
+    paging = body.get("paging") if isinstance(body.get("paging"), dict) else {}
+    cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+    after = cursors.get("after")
+    more = paging.get("next") and isinstance(after, str) and after
+    return threads, comments, after if more else None
+
+
+def _comment(item: Any, media: str, parent: str | None) -> PlatformComment:
+    comment = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(comment, str) or not comment.isdigit():
+        raise MalformedResponse(f"instagram: a comment of media {media} has no numeric id: {item!r:.200}")
+    text = item.get("text")
+    sender = item.get("from") if isinstance(item.get("from"), dict) else {}
+    own = item.get("user") if isinstance(item.get("user"), dict) else None
+    author = item.get("username") or sender.get("username") or (own or {}).get("id")
+    if not isinstance(text, str) or not isinstance(author, str):
+        raise MalformedResponse(f"instagram: comment {comment} has no text or username")
+    likes = item.get("like_count")
+    author_id = sender.get("id")
+    return PlatformComment(
+        external_id=comment,
+        post_external_id=media,
+        author=author,
+        text=text,
+        at=utc_time(item.get("timestamp"), f"instagram comment {comment} timestamp"),
+        parent_id=item.get("parent_id") if isinstance(item.get("parent_id"), str) else parent,
+        author_id=author_id if isinstance(author_id, str) else None,
+        likes=likes if isinstance(likes, int) and not isinstance(likes, bool) else None,
+        by_account=own is not None,
+    )
 
 
 def _graph_error(response: httpx.Response, ids: Sequence[str]) -> bool:

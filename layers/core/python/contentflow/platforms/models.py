@@ -197,7 +197,8 @@ class Capabilities(NamedTuple):
     costs (YouTube counts units per call whatever the size; elsewhere a call is one unit).
     `daily_quota_setting`: the setting holding the units allowed per quota day, if the platform has
     a daily quota; the day ends at midnight in `quota_zone`. `estimates`: without real numbers,
-    impressions are estimated from the post's human clicks and a prior CTR.
+    impressions are estimated from the post's human clicks and a prior CTR. `comments`: the connector
+    lists a post's comments and replies to them; `reply_max`: the most characters a reply may hold.
     """
 
     stats: bool
@@ -209,6 +210,7 @@ class Capabilities(NamedTuple):
     quota_zone: str = "UTC"
     estimates: bool = False
     publishing: PublishSpec = PublishSpec()  # what a post must look like (when `publish` is True)
+    reply_max: int = 0  # characters of a reply (when `comments` is True)
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,48 @@ class PublishRequest:
     link_url: str | None = None
     media: tuple[Media, ...] = ()
     options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlatformComment:
+    """A comment as a platform reports it. `external_id` is the platform's id (unique per platform:
+    Reddit's `t1_` fullname, YouTube's comment id, Instagram's comment id); `parent_id` the comment it
+    answers (None: a top-level comment on the post). Reddit threads nest, so a parent may be a reply;
+    YouTube and Instagram threads are one level deep, so the parent is the thread's top-level comment,
+    and a reply to a reply goes under that top-level comment. `at`: ISO 8601 UTC to the second
+    (`YYYY-MM-DDTHH:MM:SSZ`); `author` the name the platform shows, `author_id` its stable id when
+    the platform gives one; `likes` the comment's likes (Reddit: its score, 0 when negative).
+    `by_account`: the account the connector acts for wrote it (its own replies come back in the
+    listings): never to be answered, or a reply could answer itself."""
+
+    external_id: str
+    post_external_id: str
+    author: str
+    text: str
+    at: str
+    parent_id: str | None = None
+    author_id: str | None = None
+    likes: int | None = None
+    by_account: bool = False
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    """The comments newer than the cursor asked with (oldest first), and the cursor to pass next time
+    (an opaque string to keep as it is, e.g. in `state`). `more`: the platform has more right now:
+    call again with the new cursor (a walk through older pages of a post with many comments)."""
+
+    comments: tuple[PlatformComment, ...]
+    cursor: str
+    more: bool = False
+
+
+@dataclass(frozen=True)
+class Replied:
+    """A reply posted under a comment: the platform's id for it, and what the platform answered."""
+
+    external_id: str
+    response: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,16 @@ or only its short link is a link post to `link_url`; any other text makes a self
 The token is fetched before the submission, so that its failures are never taken for the
 submission's; PRAW's own sleep-and-retry on a RATELIMIT answer is turned off (`ratelimit_seconds=-1`)
 and becomes a TransientError with Reddit's wait.
+
+Comments: one `GET /comments/<id>?sort=new&limit=500` (what `submission.comments` fetches, read as
+raw JSON with the application-only token) answers the submission's comment tree; it is flattened,
+each comment keeping its `parent_id` (`t1_…` for a reply, None under the submission itself). Reddit
+has no "since", so the cursor is a mark (`CommentCursor`): the newest `created_utc` returned, with
+the ids of that second, and a call returns the comments after it, oldest first. Comments Reddit
+leaves behind a "load more" stub (past the 500 it renders, or nested deeper than it renders) are not
+fetched: that would cost a request each (`replace_more(limit=0)` drops them too). Deleted and removed
+comments ("[deleted]", "[removed]") are left out. A reply (`comment.reply`, `POST /api/comment`) is
+made by the user session, like a submission, and judged like one.
 """
 
 from __future__ import annotations
@@ -44,18 +54,30 @@ from urllib3.exceptions import MaxRetryError
 
 from contentflow.jobs.errors import OutsideError, PermanentError, TransientError
 from contentflow.jobs.retry import parse_retry_after
-from contentflow.platforms.base import Connector, publish_options, whole
+from contentflow.platforms.base import CommentCursor, Connector, publish_options, reply_text, utc_time, whole
 from contentflow.platforms.errors import (
+    Gone,
     MalformedResponse,
     PublishingNotConfigured,
     PublishUncertain,
     Unauthorized,
 )
-from contentflow.platforms.models import PostRef, PostStats, Published, PublishRequest
+from contentflow.platforms.models import (
+    CommentPage,
+    PlatformComment,
+    PostRef,
+    PostStats,
+    Published,
+    PublishRequest,
+    Replied,
+)
 from contentflow.platforms.registry import CAPABILITIES
 
 HTTP_TIMEOUT_S = 10  # the token request; API requests use prawcore's own (PRAWCORE_TIMEOUT, 16 s)
 FULLNAME = re.compile(r"t3_[0-9a-z]{1,13}")
+COMMENT = re.compile(r"t1_[0-9a-z]{1,13}")
+COMMENT_LIMIT = 500  # the most comments Reddit renders in one answer
+GONE_TEXTS = frozenset({"[deleted]", "[removed]"})
 CREDENTIALS = ("client_id", "client_secret", "user_agent")
 USER_CREDENTIALS = ("username", "password")  # a script app's Reddit account: needed to publish
 RATELIMIT_WAIT = re.compile(r"(\d+) (millisecond|second|minute)", re.IGNORECASE)
@@ -200,17 +222,61 @@ class RedditConnector(Connector):
             external_id=f"t3_{data['id']}", url=url, response={**response, "kind": "link" if link else "self"}
         )
 
-    def _publisher(self) -> praw.Reddit:
-        """The user session that submits, built on first use from the credentials' username and password."""
+    def _publisher(self, doing: str = "publishing") -> praw.Reddit:
+        """The user session that submits and replies, built on first use from the credentials' username
+        and password."""
         if self._poster is None:
             if not all(self._credentials.get(k) for k in USER_CREDENTIALS):
                 raise PublishingNotConfigured(
-                    "reddit: these credentials read statistics only; publishing needs the username and "
-                    "password of the script app's Reddit account in them (keys username, password)"
+                    f"reddit: these credentials read only; {doing} needs the username and password of the "
+                    "script app's Reddit account in them (keys username, password)"
                 )
             self._poster = self._client(self._credentials["username"], self._credentials["password"])
             _never_wait(self._poster._core)
         return self._poster
+
+    # --- comments ---------------------------------------------------------------------------------------
+
+    def list_new_comments(self, post: PostRef, cursor: str | None) -> CommentPage:
+        if not FULLNAME.fullmatch(post.external_id):
+            raise ValueError(f"reddit: {post.external_id!r} of post {post.post_id} is not a t3_ fullname")
+        state = CommentCursor.load(self.name, cursor)
+        had_token = self._session.authorizer.access_token is not None
+        path = API_PATH["submission"].format(id=post.external_id.removeprefix("t3_"))
+        try:
+            body = self._reddit.request(
+                method="GET", path=path, params={"sort": "new", "limit": COMMENT_LIMIT}
+            )
+        except prawcore.NotFound:
+            raise Gone(f"reddit: submission {post.external_id} not found", [post.external_id]) from None
+        except (prawcore.PrawcoreException, praw.exceptions.PRAWException) as error:
+            raise _error(error, had_token) from error
+        except requests.JSONDecodeError:
+            raise MalformedResponse("reddit's token endpoint answered a body that is not JSON") from None
+        user = self._credentials.get("username")
+        return state.whole(_comment_tree(body, post.external_id, user if isinstance(user, str) else None))
+
+    def reply_comment(self, comment: PlatformComment, text: str) -> Replied:
+        text = reply_text(self.name, text, self.capabilities.reply_max)
+        if not COMMENT.fullmatch(comment.external_id):
+            raise ValueError(f"reddit: {comment.external_id!r} is not a t1_ comment fullname")
+        reddit = self._publisher("replying")
+        self._log_in(reddit)
+        try:
+            created = reddit.comment(comment.external_id.removeprefix("t1_")).reply(text)
+        except (prawcore.PrawcoreException, praw.exceptions.PRAWException) as error:
+            raise _publish_error(error, "reply") from error
+        data = vars(created) if created is not None else {}
+        if not isinstance(data.get("id"), str) or not data["id"]:
+            # Reddit answers no comment for a reply in a quarantined subreddit, yet makes it.
+            raise PublishUncertain(f"reddit answered the reply to {comment.external_id} without its id")
+        response = {
+            "id": data["id"],
+            "name": data.get("name"),
+            "parent_id": data.get("parent_id"),
+            "permalink": data.get("permalink"),
+        }
+        return Replied(external_id=f"t1_{data['id']}", response=response)
 
     @staticmethod
     def _log_in(reddit: praw.Reddit) -> None:
@@ -237,28 +303,29 @@ def _before_sending(error: BaseException) -> bool:
     )
 
 
-def _publish_error(error: Exception) -> Exception:
-    """The kind of a failed submission: a network failure after it was sent, a 5xx other than 503 and a
-    success that cannot be read may have posted it (PublishUncertain); anything else posted nothing."""
+def _publish_error(error: Exception, what: str = "submission") -> Exception:
+    """The kind of a failed submission (or reply): a network failure after it was sent, a 5xx other than
+    503 and a success that cannot be read may have posted it (PublishUncertain); anything else posted
+    nothing."""
     if isinstance(error, prawcore.RequestException):
         original = error.original_exception
         if _before_sending(original):
-            return TransientError(f"reddit: {type(original).__name__} before the submission left: {original}")
+            return TransientError(f"reddit: {type(original).__name__} before the {what} left: {original}")
         return PublishUncertain(
-            f"reddit: {type(original).__name__} after the submission left: {original}; it may exist"
+            f"reddit: {type(original).__name__} after the {what} left: {original}; it may exist"
         )
     if isinstance(error, prawcore.BadJSON):
-        return PublishUncertain("reddit answered the submission with a body that is not JSON: it may exist")
+        return PublishUncertain(f"reddit answered the {what} with a body that is not JSON: it may exist")
     if isinstance(error, prawcore.ResponseException):
         status = error.response.status_code
         if status >= 500 and status != 503:
-            return PublishUncertain(f"reddit: HTTP {status} answering the submission: it may exist")
+            return PublishUncertain(f"reddit: HTTP {status} answering the {what}: it may exist")
     if isinstance(error, RedditAPIException):
         for item in error.items:
             if item.error_type == "RATELIMIT":
                 return TransientError(f"reddit: {item.error_message}", _ratelimit_wait(item.message or ""))
         refused = "; ".join(item.error_message for item in error.items)
-        return PermanentError(f"reddit refused the submission: {refused}")
+        return PermanentError(f"reddit refused the {what}: {refused}")
     # A token refused right after it was issued: the account or the app is refused, not an old token.
     return _error(error, had_token=False)
 
@@ -301,6 +368,63 @@ def _submissions(body: Any) -> dict[str, PostStats | None]:
         # A score can be negative; `likes` is a counter, so it stops at 0 and the score stays in extra.
         found[name] = PostStats(name, metrics={"likes": max(score, 0), "comments": comments}, extra=extra)
     return found
+
+
+def _comment_tree(body: Any, fullname: str, user: str | None) -> list[PlatformComment]:
+    """Every comment of a `/comments/<id>` answer ([the submission's Listing, the comments' Listing]),
+    the tree flattened; deleted and removed ones, and "load more" stubs, left out. `user`: the account
+    whose comments are its own (the credentials' username)."""
+    if not isinstance(body, list) or len(body) != 2:
+        raise MalformedResponse(f"reddit answered the comments of {fullname} with {body!r:.200}")
+    found: list[PlatformComment] = []
+    pending = [_children(body[1], fullname)]
+    while pending:
+        for child in pending.pop():
+            if not isinstance(child, dict) or child.get("kind") == "more":
+                continue
+            data = child.get("data")
+            if child.get("kind") != "t1" or not isinstance(data, dict):
+                raise MalformedResponse(f"reddit answered a comment that is not a t1: {child!r:.200}")
+            name, parent = data.get("name"), data.get("parent_id")
+            if not isinstance(name, str) or not COMMENT.fullmatch(name) or not isinstance(parent, str):
+                raise MalformedResponse(
+                    f"reddit answered a comment without name and parent_id: {child!r:.200}"
+                )
+            replies = data.get("replies")
+            if replies:  # "" when there are none
+                pending.append(_children(replies, fullname))
+            body_text, author = data.get("body"), data.get("author")
+            if body_text in GONE_TEXTS or author is None or author == "[deleted]":
+                continue
+            if not isinstance(body_text, str) or not isinstance(author, str):
+                raise MalformedResponse(f"reddit comment {name} has no body or author")
+            score = data.get("score")
+            found.append(
+                PlatformComment(
+                    external_id=name,
+                    post_external_id=fullname,
+                    author=author,
+                    text=body_text,
+                    at=utc_time(data.get("created_utc"), f"reddit comment {name} created_utc"),
+                    parent_id=parent if parent.startswith("t1_") else None,
+                    author_id=data.get("author_fullname")
+                    if isinstance(data.get("author_fullname"), str)
+                    else None,
+                    likes=max(score, 0) if isinstance(score, int) and not isinstance(score, bool) else None,
+                    by_account=user is not None and author.lower() == user.lower(),
+                )
+            )
+    return found
+
+
+def _children(listing: Any, fullname: str) -> list:
+    data = listing.get("data") if isinstance(listing, dict) and listing.get("kind") == "Listing" else None
+    children = data.get("children") if isinstance(data, dict) else None
+    if not isinstance(children, list):
+        raise MalformedResponse(
+            f"reddit answered the comments of {fullname} without a Listing: {listing!r:.200}"
+        )
+    return children
 
 
 def _error(error: Exception, had_token: bool) -> OutsideError:

@@ -130,25 +130,30 @@ PUBLISHING = {
     ),
 }
 CAPABILITIES: dict[str, Capabilities] = {
-    # YouTube counts quota units per call, whatever its size; uploads and replies cost more.
+    # YouTube counts quota units per call, whatever its size; uploads and replies cost more. Comments:
+    # commentThreads.list (1 unit), a reply by comments.insert (50 units) ≤ 10,000 characters.
     "youtube": Capabilities(
         stats=True,
         publish=True,
-        comments=False,
+        comments=True,
         stats_batch=50,
         quota_units={"stats": 1, "publish": 1600, "comments": 1, "reply": 50},
         daily_quota_setting="YOUTUBE_DAILY_QUOTA",
         quota_zone="America/Los_Angeles",
         publishing=PUBLISHING["youtube"],
+        reply_max=10_000,
     ),
+    # Comments: a submission's comment tree in one request; a reply ≤ 10,000 characters (Markdown).
     "reddit": Capabilities(
         stats=True,
         publish=True,
-        comments=False,
+        comments=True,
         stats_batch=100,
         quota_units=_UNIT,
         publishing=PUBLISHING["reddit"],
+        reply_max=10_000,
     ),
+    # Pinterest API v5 has no endpoint to read or answer a pin's comments.
     "pinterest": Capabilities(
         stats=True,
         publish=True,
@@ -157,15 +162,18 @@ CAPABILITIES: dict[str, Capabilities] = {
         quota_units=_UNIT,
         publishing=PUBLISHING["pinterest"],
     ),
+    # Comments: a media's comments edge with their replies; a reply ≤ 2200 characters.
     "instagram": Capabilities(
         stats=True,
         publish=True,
-        comments=False,
+        comments=True,
         stats_batch=50,
         quota_units=_UNIT,
         estimates=True,
         publishing=PUBLISHING["instagram"],
+        reply_max=2200,
     ),
+    # TikTok's Display and Content Posting APIs have no comments (only the academic Research API has).
     "tiktok": Capabilities(
         stats=True,
         publish=True,

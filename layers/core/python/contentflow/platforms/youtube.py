@@ -19,6 +19,20 @@ dropped connection, a 500/502/504, an unreadable 200), is PublishUncertain. Conn
 known to come before a byte left (refused, DNS) stay transient, even on the last chunk. (The
 session's URI could later tell whether the upload completed; it is not kept, since it alone lets
 anyone finish the upload.)
+
+Comments: `commentThreads.list(part="snippet,replies", order="time", maxResults=100,
+textFormat="plainText")` with the API key (1 unit) answers the newest threads first, each a top-level
+comment with some of its replies. It has no "since", so the cursor (`CommentCursor`) walks from the
+newest page down, one page per call, while a whole page is unread, and stops at the first page that
+reaches what was read before; each call returns the unread comments of its page, oldest first, and
+`more` while the walk goes on. Replies come from the threads' `replies` (YouTube puts only some of a
+thread's replies there, and a new reply under a thread older than the first page is not seen: that
+would cost a `comments.list(parentId=…)` per thread). A video with comments turned off answers an
+empty page; one YouTube no longer has raises `Gone`; a page token YouTube no longer takes starts the
+walk again from the newest page (the mark has not moved, so nothing is skipped). A reply is
+`comments.insert(part="snippet")` with `snippet.parentId` (the thread's top-level comment: YouTube
+threads are one level deep) and `snippet.textOriginal`, 50 units, with the user's token (its refresh
+token granted youtube.force-ssl): sent once, judged like the last chunk of an upload.
 """
 
 from __future__ import annotations
@@ -42,14 +56,23 @@ from googleapiclient.http import MediaIoBaseUpload
 
 from contentflow.jobs.errors import OutsideError, PermanentError, QuotaExhausted, TransientError
 from contentflow.jobs.retry import QUOTA_REASONS, RATE_REASONS, parse_retry_after
-from contentflow.platforms.base import Connector, publish_options, whole
+from contentflow.platforms.base import CommentCursor, Connector, publish_options, reply_text, utc_time, whole
 from contentflow.platforms.errors import (
+    Gone,
     MalformedResponse,
     PublishingNotConfigured,
     PublishUncertain,
     Unauthorized,
 )
-from contentflow.platforms.models import PostRef, PostStats, Published, PublishRequest
+from contentflow.platforms.models import (
+    CommentPage,
+    PlatformComment,
+    PostRef,
+    PostStats,
+    Published,
+    PublishRequest,
+    Replied,
+)
 from contentflow.platforms.quota import seconds_until_reset
 from contentflow.platforms.registry import CAPABILITIES
 
@@ -66,6 +89,9 @@ VIDEO_ID = re.compile(r"[A-Za-z0-9_-]{11}")
 STATISTICS = {"viewCount": "views", "likeCount": "likes", "commentCount": "comments"}
 # The key itself was refused: `errors[].reason` (older answers) or the ErrorInfo reason in `details`.
 KEY_REASONS = frozenset({"keyInvalid", "keyExpired", "API_KEY_INVALID", "API_KEY_EXPIRED"})
+COMMENT_PAGE = 100  # the most threads commentThreads.list answers at once
+# The user's token lacks the scope a reply needs (youtube.force-ssl).
+SCOPE_REASONS = frozenset({"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
 
 
 class _NoHttp:
@@ -93,6 +119,20 @@ def _videos(api_key: str) -> Any:
 def _uploads() -> Any:
     """The `videos` resource for uploads: no API key (the user's token authorises them)."""
     return build("youtube", "v3", http=_NoHttp(), static_discovery=True, cache_discovery=False).videos()
+
+
+@lru_cache(maxsize=16)
+def _comment_threads(api_key: str) -> Any:
+    """The `commentThreads` resource for `api_key`, built once per process."""
+    return build(
+        "youtube", "v3", developerKey=api_key, http=_NoHttp(), static_discovery=True, cache_discovery=False
+    ).commentThreads()
+
+
+@lru_cache(maxsize=1)
+def _comments() -> Any:
+    """The `comments` resource for replies: no API key (the user's token authorises them)."""
+    return build("youtube", "v3", http=_NoHttp(), static_discovery=True, cache_discovery=False).comments()
 
 
 def _http(timeout_s: float) -> httplib2.Http:
@@ -220,6 +260,73 @@ class YouTubeConnector(Connector):
             if video is not None:
                 return video
 
+    # --- comments -------------------------------------------------------------------------------------
+
+    def list_new_comments(self, post: PostRef, cursor: str | None) -> CommentPage:
+        video = post.external_id
+        if not VIDEO_ID.fullmatch(video):
+            raise ValueError(f"youtube: {video!r} of post {post.post_id} is not a video id")
+        state = CommentCursor.load(self.name, cursor)
+        asked = {"pageToken": state.page} if state.page else {}
+        request = _comment_threads(self._api_key).list(
+            part="snippet,replies",
+            videoId=video,
+            order="time",
+            maxResults=COMMENT_PAGE,
+            textFormat="plainText",
+            **asked,
+        )
+        try:
+            body = request.execute(http=self._http, num_retries=0)
+        except HttpError as error:
+            _, reasons = _google_error(error.content)
+            if "commentsDisabled" in reasons:
+                return CommentPage((), state.dump())
+            if state.page and "invalidPageToken" in reasons:  # the walk lost its place: start it again
+                return CommentPage((), CommentCursor(state.mark).dump(), more=True)
+            if "videoNotFound" in reasons:
+                raise Gone(f"youtube: video {video} not found", [video]) from None
+            raise _error(error) from None  # its text holds the URL, and the URL holds the key
+        except UnicodeDecodeError:
+            raise MalformedResponse("youtube answered a body that is not UTF-8") from None
+        except (httplib2.HttpLib2Error, OSError) as error:
+            raise TransientError(f"youtube: {type(error).__name__}: {error}") from None
+        threads, comments, next_page = _threads(body, video)
+        return state.walked(comments, threads, next_page)
+
+    def reply_comment(self, comment: PlatformComment, text: str) -> Replied:
+        text = reply_text(self.name, text, self.capabilities.reply_max)
+        parent = comment.parent_id or comment.external_id
+        token = self._access_token()
+        request = _comments().insert(
+            part="snippet", body={"snippet": {"parentId": parent, "textOriginal": text}}
+        )
+        try:
+            created = request.execute(http=_Bearer(self._http, token), num_retries=0)
+        except HttpError as error:
+            raise _reply_error(error) from None
+        except (httplib2.HttpLib2Error, OSError, http.client.HTTPException, ValueError) as error:
+            # A timeout, a dropped connection, an answer that cannot be read: made, maybe.
+            if _before_sending(error):
+                raise TransientError(
+                    f"youtube: {type(error).__name__} before the reply left: {error}"
+                ) from None
+            raise PublishUncertain(
+                f"youtube: {type(error).__name__} after the reply left: {error}; it may exist"
+            ) from None
+        reply = created.get("id") if isinstance(created, dict) else None
+        if not isinstance(reply, str) or not reply:
+            raise PublishUncertain(f"youtube answered the reply without its id: {created!r:.200}")
+        snippet = created.get("snippet") if isinstance(created.get("snippet"), dict) else {}
+        return Replied(
+            external_id=reply,
+            response={
+                "id": reply,
+                "parentId": snippet.get("parentId"),
+                "publishedAt": snippet.get("publishedAt"),
+            },
+        )
+
     def _access_token(self) -> str:
         """The user's access token, from the refresh token (kept until a minute before it expires)."""
         if self._token and time.monotonic() < self._token[1]:
@@ -228,8 +335,9 @@ class YouTubeConnector(Connector):
             isinstance(self._credentials.get(k), str) and self._credentials[k] for k in OAUTH_CREDENTIALS
         ):
             raise PublishingNotConfigured(
-                "youtube: an API key reads statistics only; uploading needs an OAuth client's client_id and "
-                "client_secret and a refresh_token granted the youtube.upload scope in the credentials"
+                "youtube: an API key reads only; uploading and replying need an OAuth client's client_id and "
+                "client_secret and a refresh_token (granted youtube.upload to upload, youtube.force-ssl to "
+                "reply) in the credentials"
             )
         form = {"grant_type": "refresh_token", **{k: self._credentials[k] for k in OAUTH_CREDENTIALS}}
         try:
@@ -302,6 +410,72 @@ def _upload_error(error: Exception, last: bool, progress: dict) -> Exception:
             f"youtube: {type(error).__name__} before the last chunk: {error} (nothing published)"
         )
     return error
+
+
+def _reply_error(error: HttpError) -> Exception:
+    """The kind of a refused or failed reply: a 5xx other than 503 may have made it."""
+    status = error.resp.status
+    message, reasons = _google_error(error.content)
+    if status >= 500 and status != 503:
+        return PublishUncertain(f"youtube: HTTP {status} answering the reply: {message[:200]}; it may exist")
+    if reasons & SCOPE_REASONS:
+        return PublishingNotConfigured(
+            f"youtube: HTTP {status} {','.join(sorted(reasons))}: the refresh token needs the "
+            "youtube.force-ssl scope to reply"
+        )
+    return _error(error)
+
+
+def _threads(body: Any, video: str) -> tuple[list[PlatformComment], list[PlatformComment], str | None]:
+    """The top-level comments of a `commentThreads.list` answer, all its comments (replies too), and
+    the token of the next page (None on the last)."""
+    if not isinstance(body, dict) or body.get("kind") != "youtube#commentThreadListResponse":
+        kind = body.get("kind") if isinstance(body, dict) else type(body).__name__
+        raise MalformedResponse(f"youtube answered {kind!r}, not a commentThreadListResponse")
+    items = body.get("items", [])
+    if not isinstance(items, list):
+        raise MalformedResponse("youtube answered comment threads that are not a list")
+    threads: list[PlatformComment] = []
+    comments: list[PlatformComment] = []
+    for item in items:
+        snippet = item.get("snippet") if isinstance(item, dict) else None
+        if not isinstance(snippet, dict):
+            raise MalformedResponse(f"youtube answered a comment thread without a snippet: {item!r:.200}")
+        channel = snippet.get("channelId")  # the video's channel: its comments are the account's own
+        top = _comment(snippet.get("topLevelComment"), video, None, channel)
+        threads.append(top)
+        comments.append(top)
+        replies = item.get("replies", {}).get("comments", []) if isinstance(item.get("replies"), dict) else []
+        if not isinstance(replies, list):
+            raise MalformedResponse(f"youtube thread {top.external_id} has replies that are not a list")
+        comments += [_comment(reply, video, top.external_id, channel) for reply in replies]
+    next_page = body.get("nextPageToken")
+    return threads, comments, next_page if isinstance(next_page, str) and next_page else None
+
+
+def _comment(resource: Any, video: str, parent: str | None, channel: Any) -> PlatformComment:
+    snippet = resource.get("snippet") if isinstance(resource, dict) else None
+    comment = resource.get("id") if isinstance(resource, dict) else None
+    if not isinstance(comment, str) or not isinstance(snippet, dict):
+        raise MalformedResponse(f"youtube answered a comment without an id and a snippet: {resource!r:.200}")
+    text = snippet.get("textDisplay", snippet.get("textOriginal"))
+    author = snippet.get("authorDisplayName")
+    if not isinstance(text, str) or not isinstance(author, str):
+        raise MalformedResponse(f"youtube comment {comment} has no text or author")
+    author_channel = snippet.get("authorChannelId")
+    author_id = author_channel.get("value") if isinstance(author_channel, dict) else None
+    likes = snippet.get("likeCount")
+    return PlatformComment(
+        external_id=comment,
+        post_external_id=video,
+        author=author,
+        text=text,
+        at=utc_time(snippet.get("publishedAt"), f"youtube comment {comment} publishedAt"),
+        parent_id=parent,
+        author_id=author_id if isinstance(author_id, str) else None,
+        likes=likes if isinstance(likes, int) and not isinstance(likes, bool) else None,
+        by_account=isinstance(channel, str) and author_id == channel,
+    )
 
 
 def _video_answer(video: Any) -> dict:

@@ -1,0 +1,1 @@
+"""Comments under posts: polled, triaged, answered, clustered."""
