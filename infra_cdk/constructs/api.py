@@ -74,6 +74,9 @@ class Api(Construct):
                 fn.add_to_role_policy(
                     iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[tables[name].table_arn])
                 )
+            model = stage.environment().get("REPLY_MODEL_ID")
+            if spec.models and model:
+                fn.add_to_role_policy(_invoke_model(model))
 
         self.http_api = apigw.HttpApi(
             self, "Http", api_name=f"{resource_prefix()}-http", cors_preflight=_cors(stage)
@@ -189,6 +192,18 @@ class Api(Construct):
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
         )
+
+
+def _invoke_model(model: str) -> iam.PolicyStatement:
+    """Bedrock's Converse API on the stage's REPLY_MODEL_ID only (it needs `bedrock:InvokeModel`), in
+    the stack's region: the model itself, or the inference profile of that id and its model there.
+    A cross-region profile also routes to its other regions' models: grant those by hand if used."""
+    region, account = cdk.Aws.REGION, cdk.Aws.ACCOUNT_ID
+    base = model.split(".", 1)[1] if model.split(".", 1)[0] in ("us", "eu", "apac", "global") else model
+    resources = [f"arn:aws:bedrock:{region}::foundation-model/{base}"]
+    if base != model:
+        resources.append(f"arn:aws:bedrock:{region}:{account}:inference-profile/{model}")
+    return iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=resources)
 
 
 def _short_domain(scope: Construct) -> tuple[str, str] | None:

@@ -120,6 +120,7 @@ def test_the_dlq_view_lists_every_queue_with_a_dead_letter_queue(aws, api):
         "job_bandit_update": 0,
         "job_publish_due": 0,
         "job_publish": 0,
+        "job_comments_poll": 0,
     }
 
 

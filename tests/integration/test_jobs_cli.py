@@ -34,6 +34,7 @@ def test_enqueue_dlq_and_requeue(aws, capsys):
         "job_bandit_update",
         "job_publish_due",
         "job_publish",
+        "job_comments_poll",
     }
     assert main(["jobs", "requeue", "job_watchdog"]) == 0
     assert output(capsys) == {"queue": "job_watchdog", "moved": 0}

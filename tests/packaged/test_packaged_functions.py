@@ -237,6 +237,23 @@ def publish(aws, make_link):
     return job("publish", {"post_id": post_id}), check
 
 
+def comments_poll(aws, make_link):
+    """No published post: nothing to read, every platform says why (the triage's numpy and regex load)."""
+
+    def check(answer):
+        from contentflow.jobs.service import list_runs
+
+        assert answer == {"batchItemFailures": []}
+        (run,) = list_runs(kind="comments_poll").items
+        assert run.status == "done"
+        assert run.result["platforms"]["reddit"] == {
+            "posts": 0,
+            "reason": "no posts published in the last 7 days",
+        }
+
+    return job("comments_poll"), check
+
+
 CASES = {
     "redirect": redirect,
     "click_buffer": click_buffer,
@@ -249,6 +266,7 @@ CASES = {
     "job_bandit_update": job_check("bandit_update"),
     "job_publish_due": job_check("publish_due"),
     "job_publish": publish,
+    "job_comments_poll": comments_poll,
 }
 
 
@@ -267,6 +285,7 @@ def test_the_packaged_function_answers(package, aws, make_link, name):
         ("api", "pydantic"),
         ("job_bandit_update", "numpy"),
         ("job_publish", "numpy"),  # the bandit chooses the platform of an "auto" post
+        ("job_comments_poll", "regex"),  # the triage runs operators' patterns with a timeout
     ],
 )
 def test_a_dependency_missing_from_a_layer_fails_the_function(package, aws, make_link, name, dependency):

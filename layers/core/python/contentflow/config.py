@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     prior_ctr_tiktok: float = Field(DEFAULTS["PRIOR_CTR_TIKTOK"], gt=0, le=1)
     ai_max_risk: float = Field(DEFAULTS["AI_MAX_RISK"], ge=0)
     ai_min_quality: float = Field(DEFAULTS["AI_MIN_QUALITY"], ge=0, le=1)
+    reply_model_id: str = DEFAULTS["REPLY_MODEL_ID"]
     flags_source: Literal["auto", "appconfig", "hosted"] = DEFAULTS["FLAGS_SOURCE"]
     flags_max_age_s: int = Field(DEFAULTS["FLAGS_MAX_AGE_S"], ge=0)
     feature_autopilot: bool = DEFAULTS["FEATURE_AUTOPILOT"]

@@ -38,6 +38,7 @@ DEFAULTS: dict[str, str | int | float | bool] = {
     "PRIOR_CTR_TIKTOK": 0.004,
     "AI_MAX_RISK": 0.20,
     "AI_MIN_QUALITY": 0.70,
+    "REPLY_MODEL_ID": "",  # empty: automatic replies are the rules' templates
     "FLAGS_SOURCE": "auto",
     "FLAGS_MAX_AGE_S": 5,
     "FEATURE_AUTOPILOT": True,

@@ -95,6 +95,7 @@ class Function(NamedTuple):
     watches: tuple[str, ...] = ()  # queues whose depth (and their DLQ's) it reads: the exporter
     buckets: tuple[str, ...] = ()  # buckets whose objects it reads, writes and tags (presigned URLs too)
     flags: str | None = None  # "read" or "write": the AppConfig feature flags
+    models: bool = False  # may invoke the stage's REPLY_MODEL_ID on Amazon Bedrock, when one is set
     tracing: bool = True  # X-Ray; off where the Tracer import would cost cold start
 
     @property
@@ -292,6 +293,21 @@ TABLES: dict[str, Table] = {
         ),
         # Powertools idempotency records (its key layout), so a redelivered job has no second effect.
         Table("idempotency", pk=Key("id"), ttl_attribute="expiration"),
+        # Comments under published posts (contentflow.comments): `<platform>#<platform's id>`, stored
+        # once; a post's by time, and by triage (IGNORE, ESCALATE, AUTO_REPLY) for the queue of work.
+        Table(
+            "comments",
+            pk=Key("comment_id"),
+            indexes=(
+                Index("by_post", pk=Key("post_id"), sk=Key("at")),
+                Index("by_triage", pk=Key("triage"), sk=Key("at")),
+            ),
+        ),
+        # Every triage decision of a comment: `<comment id>` / `<time>#<ulid>`, with its inputs.
+        Table("comment_decisions", pk=Key("comment_id"), sk=Key("sk")),
+        # The operator's triage rules and ignore-examples, each in a table of its own.
+        Table("ai_rules", pk=Key("rule_id")),
+        Table("ai_examples", pk=Key("example_id")),
     )
 }
 
@@ -342,6 +358,13 @@ QUEUES: dict[str, Queue] = {
             batch_size=1,
         ),
         Queue(
+            "job_comments_poll",
+            consumer="job_comments_poll",
+            max_receive_count=3,
+            visibility_timeout_s=1800,
+            batch_size=1,
+        ),
+        Queue(
             "job_heartbeat",
             consumer="job_heartbeat",
             max_receive_count=3,
@@ -378,6 +401,11 @@ SCHEDULES: tuple[Schedule, ...] = (
         "Feeds the bandit the matured daily windows of clicks and impressions.",
     ),
     Schedule("publish_due", "rate(1 minute)", "Turns due scheduled posts into publish jobs, once each."),
+    Schedule(
+        "comments_poll",
+        "rate(5 minutes)",
+        "Reads new comments of posts published in the last 7 days, triages and answers them.",
+    ),
 )
 
 FLAGS: dict[str, Flag] = {
@@ -545,6 +573,18 @@ FUNCTIONS: dict[str, Function] = {
             secrets=PLATFORM_SECRETS,
             buckets=("media",),
             flags="read",
+        ),
+        job_worker(
+            "comments_poll",
+            "Reads new comments of recent posts, triages each, answers under ai_control and the gates.",
+            layers=("base", "app", "platforms", "numeric"),  # numpy: TF-IDF against ignore-examples
+            timeout_s=300,
+            memory_mb=512,
+            reads=("posts", "ai_rules", "ai_examples"),
+            writes=("comments", "comment_decisions"),
+            secrets=PLATFORM_SECRETS,
+            flags="read",
+            models=True,
         ),
     )
 }

@@ -160,14 +160,17 @@ def _existing_link(code: str | None, base_url: str) -> dict | None:
         link = links.get_link(code, base_url)
     except links.LinkNotFound:
         raise problem("content.link_code", f"no link with code '{code}'") from None
-    return {"link_code": link.code, "link_url": link.short_url, "affiliate_url": link.affiliate_url}
+    return _link_fields(link)
 
 
 def _new_link(data: PostCreate, base_url: str) -> dict:
     hint = None if data.platform == "auto" else data.platform
-    link = links.create_link(
-        LinkCreate(affiliate_url=data.content.affiliate_url, platform_hint=hint, tags=["post"]), base_url
-    )
+    made = LinkCreate(affiliate_url=data.content.affiliate_url, platform_hint=hint, tags=["post"])
+    return _link_fields(links.create_link(made, base_url))
+
+
+def _link_fields(link) -> dict:
+    """What a post keeps of its link: the short URL it shows, the affiliate URL the gate checks."""
     return {"link_code": link.code, "link_url": link.short_url, "affiliate_url": link.affiliate_url}
 
 
