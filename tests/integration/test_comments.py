@@ -286,6 +286,29 @@ def test_a_comment_stored_by_a_run_that_died_before_its_reply_is_answered_when_r
     assert len(comments.fake.replies) == 1 and item(comments, ship)["reply"]["status"] == "sent"
 
 
+def test_a_reply_cut_off_during_its_request_becomes_unconfirmed_and_is_never_sent(comments):
+    rules()
+    flags.set_flag("ai_control", True)
+    _, external = comments.post()
+    ship = comments.fake.add_comment(external, "Do you ship to France?")
+    comments.run()
+    # the state a worker leaves when it stops while the request is out
+    key = {"comment_id": {"S": f"reddit#{ship}"}}
+    comments.aws("dynamodb").update_item(
+        TableName=table_name("comments"), Key=key, UpdateExpression="REMOVE reply"
+    )
+    cut_at = (
+        (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+    assert repository.set_reply(
+        f"reddit#{ship}", {"status": "sending", "text": "Yes", "at": cut_at}, first=True
+    )
+    flags.set_flag("real_publish", True)
+    assert comments.run()["unconfirmed"] == [f"reddit#{ship}"]
+    assert item(comments, ship)["reply"]["status"] == "unconfirmed"
+    assert comments.run()["unconfirmed"] == [] and comments.fake.replies == {}
+
+
 # --- Bedrock --------------------------------------------------------------------------------------------
 
 

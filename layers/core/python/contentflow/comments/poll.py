@@ -29,6 +29,7 @@ from typing import Any
 
 from contentflow.comments import repository, service
 from contentflow.comments.triage import Decision, Examples, decide
+from contentflow.defaults import setting
 from contentflow.jobs import Deferred, JobContext, job
 from contentflow.jobs.errors import OutsideError, TransientError
 from contentflow.platforms import pull
@@ -79,7 +80,22 @@ def poll(ctx: JobContext, now: datetime) -> dict:
             entry["reason"] = blocked
             continue
         run.platform(platform, reversed(recent), entry)  # oldest first: the closest to day 7 go first
-    return {"platforms": report, "calls": run.calls, **run.counts}
+    return {"platforms": report, "calls": run.calls, **run.counts, "unconfirmed": _cut_off(now)}
+
+
+def _cut_off(now: datetime) -> list[str]:
+    """Replies whose request left and whose answer never got recorded (the worker stopped): the reply
+    may exist, so it is `unconfirmed` for a person to check, and never sent again."""
+    stuck = iso(now - timedelta(minutes=int(setting("JOB_STUCK_MINUTES"))))
+    found = []
+    for stored in repository.by_triage("AUTO_REPLY", iso(now - timedelta(days=POLL_DAYS + 1))):
+        reply = stored.get("reply") or {}
+        if reply.get("status") == "sending" and reply.get("at", "") <= stuck:
+            error = "no answer recorded: the worker stopped during the request; check the platform"
+            unconfirmed = {**reply, "status": "unconfirmed", "error": error}
+            if repository.set_reply(stored["comment_id"], unconfirmed):
+                found.append(stored["comment_id"])
+    return found
 
 
 class _Run:

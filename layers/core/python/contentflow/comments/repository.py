@@ -18,6 +18,8 @@ plain dicts in and out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client, transact_write
@@ -126,6 +128,24 @@ def set_reply(comment_id: str, reply: dict, *, first: bool = False, extra: dict 
             return False
         raise
     return True
+
+
+def by_triage(triage: str, since: str) -> Iterator[dict]:
+    """Comments triaged `triage`, written at or after `since` (the `by_triage` index)."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=table_name("comments"),
+            IndexName="by_triage",
+            KeyConditionExpression="#triage = :triage AND #at >= :since",
+            ExpressionAttributeNames={"#triage": "triage", "#at": "at"},
+            ExpressionAttributeValues={":triage": {"S": triage}, ":since": {"S": since}},
+        )
+    )
+    for page in pages:
+        for found in page["Items"]:
+            yield _plain(found)
 
 
 # --- cursors ------------------------------------------------------------------------------------------
