@@ -12,13 +12,14 @@ it one its author deleted. A reply sent through the connector lands in `comments
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 
 START = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 ACCOUNT = "contentflow"
 
 
-class CommentsFake:
+class CommentsFake(ABC):
     """A mixin: `init_comments()` in the fake's constructor, `comment_id()` in the fake."""
 
     comments: dict[str, list[dict]]
@@ -29,9 +30,9 @@ class CommentsFake:
         self.replies = {}
         self.comments_made = 0
 
+    @abstractmethod
     def comment_id(self, number: int, parent: dict | None) -> str:
         """The platform's id of the `number`-th comment the fake makes (from 1), under `parent`."""
-        raise NotImplementedError
 
     def add_comment(
         self,

@@ -267,17 +267,23 @@ def test_a_reply_the_platform_refuses_escalates_the_comment(comments):
     assert len(comments.fake.creates) == 1 and comments.fake.replies == {}
 
 
-def test_a_comment_stored_by_a_run_that_died_before_its_reply_is_answered_when_read_again(comments):
+def answered_with_no_reply_yet(comments) -> tuple[str, str]:
+    """A comment an auto rule answers, stored with its decision but with no reply marked: the state a
+    run leaves when it stops between the two. (post id, comment's platform id)"""
     rules()
     flags.set_flag("ai_control", True)
     post_id, external = comments.post()
     ship = comments.fake.add_comment(external, "Do you ship to France?")
     comments.run()
-    # the state a run leaves when it dies after storing the comment, before marking its reply
     key = {"comment_id": {"S": f"reddit#{ship}"}}
     comments.aws("dynamodb").update_item(
         TableName=table_name("comments"), Key=key, UpdateExpression="REMOVE reply"
     )
+    return post_id, ship
+
+
+def test_a_comment_stored_by_a_run_that_died_before_its_reply_is_answered_when_read_again(comments):
+    post_id, ship = answered_with_no_reply_yet(comments)
     comments.aws("dynamodb").delete_item(
         TableName=table_name("state"), Key={"pk": {"S": "comments_cursor"}, "sk": {"S": post_id}}
     )
@@ -287,16 +293,8 @@ def test_a_comment_stored_by_a_run_that_died_before_its_reply_is_answered_when_r
 
 
 def test_a_reply_cut_off_during_its_request_becomes_unconfirmed_and_is_never_sent(comments):
-    rules()
-    flags.set_flag("ai_control", True)
-    _, external = comments.post()
-    ship = comments.fake.add_comment(external, "Do you ship to France?")
-    comments.run()
-    # the state a worker leaves when it stops while the request is out
-    key = {"comment_id": {"S": f"reddit#{ship}"}}
-    comments.aws("dynamodb").update_item(
-        TableName=table_name("comments"), Key=key, UpdateExpression="REMOVE reply"
-    )
+    _, ship = answered_with_no_reply_yet(comments)
+    # then marked `sending` long ago: the state a worker leaves when it stops while the request is out
     cut_at = (
         (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
