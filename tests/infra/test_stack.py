@@ -254,7 +254,7 @@ def test_grants_are_least_privilege(synthesized: Synth, spec):
     )
     for table in spec.appends:  # add items, never change or remove them: the audit log
         assert WRITE_ACTIONS & allowed[table] == {"dynamodb:PutItem"}, table
-    assert set(allowed) - {"*"} <= granted | {f"{t}/index" for t in granted} | consumed
+    assert set(allowed) - {"*"} <= granted | set(spec.appends) | {f"{t}/index" for t in granted} | consumed
     assert allowed.get("*", set()) <= ANY_RESOURCE_ALLOWED
 
 

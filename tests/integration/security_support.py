@@ -16,6 +16,8 @@ PATH_SAMPLES = {"code": "sample-1", "kind": "heartbeat", "queue": "job_heartbeat
 PATH_SAMPLES["key_id"] = "0123456789ab"
 PATH_SAMPLES["post_id"] = "01JQ0000000000000000000000"
 PATH_SAMPLES["key"] = "denylist_keywords"
+PATH_SAMPLES |= {"comment_id": "reddit:t1_sample", "rule_id": "refunds", "example_id": "first"}
+PATH_SAMPLES["action_id"] = "01JQ0000000000000000000009"
 BODIES = {
     "POST /api/links": {"affiliate_url": "https://shop.example.com/p/1"},
     "PATCH /api/links/{code}": {"tags": ["spring"]},
@@ -32,13 +34,44 @@ BODIES = {
     },
     "PATCH /api/posts/{post_id}": {"quality": 0.9},
     "POST /api/media": {"filename": "kettle.jpg", "content_type": "image/jpeg", "size": 10},
+    "POST /api/comments/{comment_id}/reply": {"text": "Thank you!"},
+    "POST /api/comments/{comment_id}/triage": {"triage": "IGNORE", "reason": "noise"},
+    "PUT /api/ai-rules/{rule_id}": {
+        "type": "escalate",
+        "name": "Refunds",
+        "keywords": ["refund", "money back"],
+    },
+    "PUT /api/ai-examples/{example_id}": {"text": "first!"},
 }
 
 
-def scheduled_sample() -> None:
-    """The post PATH_SAMPLES names, scheduled, so that the routes changing one find it."""
+def stored_samples() -> None:
+    """The items PATH_SAMPLES name, stored, so that the routes changing them find them: a scheduled
+    post, a triaged comment, a triage rule, an ignore-example and an autopilot action."""
+    from contentflow.comments import repository as comments
+    from contentflow.comments import service as triage
     from contentflow.publishing import repository
 
+    triage.put_rule({**BODIES["PUT /api/ai-rules/{rule_id}"], "rule_id": PATH_SAMPLES["rule_id"]})
+    triage.put_example({"example_id": PATH_SAMPLES["example_id"], "text": "first"})
+    decided = {
+        "triage": "ESCALATE",
+        "reason": "no rule matched",
+        "confidence": 0.0,
+        "decided_at": "2026-01-01T00:00:01Z",
+    }
+    comment = {
+        "comment_id": PATH_SAMPLES["comment_id"],
+        "post_id": PATH_SAMPLES["post_id"],
+        "platform": "reddit",
+        "external_id": "t1_sample",
+        "post_external_id": "t3_sample1",
+        "author": "buyer",
+        "text": "Is it made in France?",
+        "at": "2026-01-01T00:00:00Z",
+        **decided,
+    }
+    comments.store_new(comment, decided)
     repository.put_new(
         {
             "post_id": PATH_SAMPLES["post_id"],
@@ -52,6 +85,33 @@ def scheduled_sample() -> None:
             "next_run_utc": "2099-01-01T00:00:00.000Z",
             "created_at": "2026-01-01T00:00:00.000Z",
             "origin": "scheduled",
+        }
+    )
+    _paused_by_the_autopilot()
+
+
+def _paused_by_the_autopilot() -> None:
+    """An arm the autopilot paused: the action PATH_SAMPLES names, which can be undone."""
+    from contentflow.autopilot import repository as journal
+    from contentflow.bandit import service as bandit
+
+    arm = "reddit|en|sample"
+    bandit.set_arm_status(arm, "paused", "sample")
+    journal.record(
+        {
+            "action_id": PATH_SAMPLES["action_id"],
+            "tick_id": "sample",
+            "at": "2026-01-01T00:00:00+00:00",
+            "kind": "pause_arm",
+            "target": f"arm:{arm}",
+            "payload": {"arm": arm},
+            "score": 1.0,
+            "confidence": 0.99,
+            "explanation": "sample",
+            "reversible": True,
+            "executed": True,
+            "outcome": f"arm {arm} paused",
+            "undo": {"arm": arm, "status": None},
         }
     )
 

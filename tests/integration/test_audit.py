@@ -15,7 +15,7 @@ from tests.integration.security_support import (
     call,
     key_with,
     route_key,
-    scheduled_sample,
+    stored_samples,
 )
 
 pytestmark = pytest.mark.usefixtures("aws")
@@ -38,6 +38,14 @@ EXPECTED = {
     "PATCH /api/posts/{post_id}": ("posts.change", f"post:{PATH_SAMPLES['post_id']}"),
     "POST /api/posts/{post_id}/cancel": ("posts.cancel", f"post:{PATH_SAMPLES['post_id']}"),
     "POST /api/media": ("media.upload", None),
+    "POST /api/comments/{comment_id}/reply": ("comments.reply", f"comment:{PATH_SAMPLES['comment_id']}"),
+    "POST /api/comments/{comment_id}/triage": ("comments.triage", f"comment:{PATH_SAMPLES['comment_id']}"),
+    "PUT /api/ai-rules/{rule_id}": ("ai_rules.put", "ai_rule:refunds"),
+    "DELETE /api/ai-rules/{rule_id}": ("ai_rules.delete", "ai_rule:refunds"),
+    "PUT /api/ai-examples/{example_id}": ("ai_examples.put", "ai_example:first"),
+    "POST /api/ai/tick": ("ai.tick", None),
+    "POST /api/ai/actions/{action_id}/undo": ("bandit.arm_status", "arm:reddit|en|sample"),
+    "DELETE /api/ai-examples/{example_id}": ("ai_examples.delete", "ai_example:first"),
 }
 
 
@@ -55,7 +63,7 @@ def test_every_mutating_route_is_covered_here():
 @pytest.mark.parametrize("route", MUTATIONS, ids=route_key)
 def test_every_mutation_leaves_exactly_one_entry(aws, make_link, route):
     make_link(code="sample-1")
-    scheduled_sample()
+    stored_samples()
     victim = key_with("links:read")
     admin = key_with("admin")
     before = entries(aws)
@@ -72,6 +80,7 @@ def test_every_mutation_leaves_exactly_one_entry(aws, make_link, route):
             "posts.import": f"post:{(body.get('items') or [{}])[0].get('post_id')}",
             "posts.schedule": f"post:{body.get('post_id')}",
             "media.upload": f"media:{body.get('key')}",
+            "ai.tick": f"tick:{body.get('tick_id')}",
         }
         target = made.get(action, f"key:{victim[3:15]}")
     assert (entry["action"], entry["target"]) == (action, target)

@@ -154,6 +154,7 @@ def record(seq: int, code: str, platform: str) -> dict:
     click = {
         "event_id": f"01J{seq:023d}",
         "code": code,
+        "ts": "2026-11-20T12:00:00.000Z",
         "day": "2026-11-20",
         "platform": platform,
         "session_id": f"s{seq}",

@@ -5,7 +5,6 @@ triage rules' and ignore-examples' stores, versioned and audited."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -18,87 +17,15 @@ from contentflow.comments import repository, service
 from contentflow.comments.triage import InvalidRule
 from contentflow.compliance import service as compliance
 from contentflow.compliance.models import RuleChange
-from contentflow.jobs import service as jobs
-from contentflow.jobs.service import list_runs
-from contentflow.local.lambdas import Lambdas
-from contentflow.local.queues import QueuePoller
-from contentflow.posts.models import PostImport
-from contentflow.posts.service import import_posts
-from contentflow.resources import QUEUES, secret_name, table_name
+from contentflow.resources import secret_name, table_name
 from contentflow.security import audit
 from tests.fakes.comments import ACCOUNT
-from tests.integration import jobs_support
+from tests.integration import comments_support, jobs_support
+from tests.integration.comments_support import NOW, RULES, answered_with_no_reply_yet, item, rules
 
 fresh_settings = jobs_support.fresh_settings  # a fixture
-
-NOW = datetime.now(UTC).replace(microsecond=0)
+comments = comments_support.comments  # a fixture
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
-RULES = [
-    {"rule_id": "spam", "type": "deny", "name": "Spam", "keywords": ["free followers"], "priority": 10},
-    {"rule_id": "refund", "type": "escalate", "name": "Refunds", "keywords": ["refund"], "priority": 20},
-    {
-        "rule_id": "shipping",
-        "type": "auto",
-        "name": "Shipping",
-        "keywords": ["ship"],
-        "priority": 30,
-        "reply_template": "Hi {author}, yes: we ship to France and Belgium.",
-    },
-]
-
-
-class Comments:
-    def __init__(self, aws, fakes):
-        self.aws, self.fakes = aws, fakes
-        self.poller = QueuePoller(QUEUES["job_comments_poll"], Lambdas().invoke)
-        self.poller.connect()
-        self.keys = itertools.count(1)
-        self.fake = fakes["reddit"]
-
-    def run(self) -> dict:
-        """One scheduled run through the queue and the worker; its result."""
-        jobs.enqueue("comments_poll", {}, idempotency_key=f"comments-{next(self.keys)}")
-        while self.poller.poll_once():
-            pass
-        run = list_runs(kind="comments_poll", limit=1).items[0]
-        assert run.status == "done", run
-        return run.result
-
-    def credentials(self, platform: str = "reddit") -> None:
-        self.aws("secretsmanager").put_secret_value(
-            SecretId=secret_name(f"{platform}-credentials"),
-            SecretString=json.dumps(self.fakes[platform].credentials),
-        )
-        reset_clients()
-
-    def post(self, published_at: datetime = NOW - timedelta(days=1), number: int = 0) -> tuple[str, str]:
-        """A published Reddit post the fake knows; (post id, its platform id)."""
-        external = self.fake.ids(number + 1)[number]
-        self.fake.comments.setdefault(external, [])
-        entry = {"platform": "reddit", "external_id": external, "title": "A kettle that lasts"}
-        result = import_posts(PostImport(posts=[{**entry, "published_at": published_at.isoformat()}]))
-        return result.items[0].post_id, external
-
-    def stored(self) -> dict[str, dict]:
-        items = self.aws("dynamodb").scan(TableName=table_name("comments"))["Items"]
-        return {i["comment_id"]["S"]: repository.get(i["comment_id"]["S"]) for i in items}
-
-
-@pytest.fixture
-def comments(aws, fakes):
-    polling = Comments(aws, fakes)
-    flags.set_flag("real_analytics", True)
-    polling.credentials()
-    return polling
-
-
-def rules() -> None:
-    for rule in RULES:
-        service.put_rule(rule)
-
-
-def item(comments, external: str) -> dict:
-    return repository.get(f"reddit#{external}")
 
 
 # --- polling --------------------------------------------------------------------------------------------
@@ -111,7 +38,7 @@ def test_a_cursor_resumes_where_it_stopped_and_a_comment_seen_twice_is_stored_on
     result = comments.run()
     assert result["new"] == 2 and result["platforms"]["reddit"] == {"posts": 1, "polled": 1, "stopped": 0}
     stored = item(comments, answer)
-    assert stored["post_id"] == post_id and stored["parent"] == f"reddit#{first}"
+    assert stored["post_id"] == post_id and stored["parent"] == f"reddit:{first}"
     assert stored["author"] == "buyer_2" and stored["triage"] == "ESCALATE"  # no rule: a person decides
     assert json.loads(repository.cursor(post_id)["cursor"])
 
@@ -120,7 +47,7 @@ def test_a_cursor_resumes_where_it_stopped_and_a_comment_seen_twice_is_stored_on
     result = comments.run()
     assert (result["new"], result["seen"]) == (1, 0)
     assert comments.fake.api_calls == calls + 1
-    assert set(comments.stored()) == {f"reddit#{c}" for c in (first, answer, later)}
+    assert set(comments.stored()) == {f"reddit:{c}" for c in (first, answer, later)}
 
     # a run that died before saving its cursor reads the comments again: each is still stored once
     comments.aws("dynamodb").delete_item(
@@ -129,7 +56,7 @@ def test_a_cursor_resumes_where_it_stopped_and_a_comment_seen_twice_is_stored_on
     result = comments.run()
     assert (result["new"], result["seen"]) == (0, 3)
     assert len(comments.stored()) == 3
-    assert len(repository.decisions(f"reddit#{first}")) == 1
+    assert len(repository.decisions(f"reddit:{first}")) == 1
 
 
 def test_a_post_published_more_than_7_days_ago_is_not_polled(comments):
@@ -180,7 +107,7 @@ def test_each_decision_is_stored_with_its_rule_reason_and_inputs(comments):
         ("ESCALATE", "refund"),
         ("AUTO_REPLY", "shipping"),
     ]
-    (decision,) = repository.decisions(f"reddit#{ship}")
+    (decision,) = repository.decisions(f"reddit:{ship}")
     assert decision["rule_name"] == "Shipping" and "keywords" in decision["reason"]
     assert decision["inputs"]["rules"] == {"spam": 1, "refund": 1, "shipping": 1}
     assert decision["inputs"]["context"]["author"] == "marie"
@@ -267,21 +194,6 @@ def test_a_reply_the_platform_refuses_escalates_the_comment(comments):
     assert len(comments.fake.creates) == 1 and comments.fake.replies == {}
 
 
-def answered_with_no_reply_yet(comments) -> tuple[str, str]:
-    """A comment an auto rule answers, stored with its decision but with no reply marked: the state a
-    run leaves when it stops between the two. (post id, comment's platform id)"""
-    rules()
-    flags.set_flag("ai_control", True)
-    post_id, external = comments.post()
-    ship = comments.fake.add_comment(external, "Do you ship to France?")
-    comments.run()
-    key = {"comment_id": {"S": f"reddit#{ship}"}}
-    comments.aws("dynamodb").update_item(
-        TableName=table_name("comments"), Key=key, UpdateExpression="REMOVE reply"
-    )
-    return post_id, ship
-
-
 def test_a_comment_stored_by_a_run_that_died_before_its_reply_is_answered_when_read_again(comments):
     post_id, ship = answered_with_no_reply_yet(comments)
     comments.aws("dynamodb").delete_item(
@@ -299,10 +211,10 @@ def test_a_reply_cut_off_during_its_request_becomes_unconfirmed_and_is_never_sen
         (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     )
     assert repository.set_reply(
-        f"reddit#{ship}", {"status": "sending", "text": "Yes", "at": cut_at}, first=True
+        f"reddit:{ship}", {"status": "sending", "text": "Yes", "at": cut_at}, expect=None
     )
     flags.set_flag("real_publish", True)
-    assert comments.run()["unconfirmed"] == [f"reddit#{ship}"]
+    assert comments.run()["unconfirmed"] == [f"reddit:{ship}"]
     assert item(comments, ship)["reply"]["status"] == "unconfirmed"
     assert comments.run()["unconfirmed"] == [] and comments.fake.replies == {}
 

@@ -118,9 +118,12 @@ def test_the_dlq_view_lists_every_queue_with_a_dead_letter_queue(aws, api):
         "job_heartbeat": 0,
         "job_metrics_pull": 0,
         "job_bandit_update": 0,
+        "job_kpi_2h": 0,
         "job_publish_due": 0,
         "job_publish": 0,
         "job_comments_poll": 0,
+        "job_topics_daily": 0,
+        "job_ai_tick": 0,
     }
 
 

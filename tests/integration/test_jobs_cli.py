@@ -32,9 +32,12 @@ def test_enqueue_dlq_and_requeue(aws, capsys):
         "job_heartbeat",
         "job_metrics_pull",
         "job_bandit_update",
+        "job_kpi_2h",
         "job_publish_due",
         "job_publish",
         "job_comments_poll",
+        "job_topics_daily",
+        "job_ai_tick",
     }
     assert main(["jobs", "requeue", "job_watchdog"]) == 0
     assert output(capsys) == {"queue": "job_watchdog", "moved": 0}

@@ -468,6 +468,15 @@ def test_auto_lets_the_bandit_choose_and_stores_the_choice(publishing):
     assert seen["choice"]["arm"] == "reddit|en|h1" and 0 < seen["choice"]["propensity"] <= 1
 
 
+def test_an_auto_post_whose_every_arm_is_paused_fails_saying_so_and_sends_nothing(publishing):
+    from contentflow.bandit import service as bandit
+
+    bandit.set_arm_status("reddit|en|h1", "paused", "under the floor")
+    seen = publish_now(publishing, platform="auto", content={**CONTENT})
+    assert seen["status"] == "failed" and "no platform left for this post" in seen["status_reason"]
+    assert "paused" in seen["status_reason"] and publishing.fakes["reddit"].creates == []
+
+
 def test_a_video_goes_from_the_media_bucket_to_youtube_and_is_tagged_posted(publishing, aws):
     video = bytes(range(256)) * 64
     key = publishing.upload("kettle.mp4", "video/mp4", video)

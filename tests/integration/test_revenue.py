@@ -23,13 +23,20 @@ def stats(aws) -> dict[tuple[str, str], dict]:
 
 
 def synthetic_record(
-    seq: int, code: str, *, session: str = "s1", platform: str = "reddit", bot: bool = False
+    seq: int,
+    code: str,
+    *,
+    session: str = "s1",
+    platform: str = "reddit",
+    bot: bool = False,
+    ts: str = "2026-11-20T12:00:00.000Z",
 ) -> dict:
     """A clicks-stream INSERT record in Lambda's shape, for volumes the redirect would take long to make."""
     click = {
         "event_id": f"01J{seq:023d}",
         "code": code,
-        "day": "2026-11-20",
+        "ts": ts,
+        "day": ts[:10],
         "platform": platform,
         "session_id": session,
         "amount_eur": Decimal("0") if bot else Decimal("0.2"),
@@ -151,7 +158,8 @@ def test_without_a_shard_id_the_batch_fails_loudly(aws):
         service.add_stream_batch([synthetic_record(1, "code1")], shard_id=None)
 
 
-def test_ten_thousand_clicks_on_one_link_write_stats_at_most_twenty_times(aws, feed_stream):
+def test_ten_thousand_clicks_on_one_link_write_stats_at_most_thirty_times(aws, feed_stream):
+    """Per batch: its day row, its platform's total row and its 2-hour Paris window's row."""
     from contentflow.resources import TABLES
 
     batch_size = TABLES["clicks"].consumer.batch_size
@@ -165,7 +173,8 @@ def test_ten_thousand_clicks_on_one_link_write_stats_at_most_twenty_times(aws, f
     for start in range(0, len(records), batch_size):
         assert feed_stream("shard-1", records[start : start + batch_size])["batchItemFailures"] == []
     assert stats(aws)[("day#2026-11-20", "code#viral01#reddit")]["clicks"] == 10_000
-    assert len(writes) <= 20
+    assert stats(aws)[("window#2026-11-20T12", "platform#reddit")]["clicks"] == 10_000  # 13:00 in Paris
+    assert len(writes) <= 30
 
 
 def test_modifications_without_a_conversion_and_removals_add_nothing(
@@ -200,8 +209,9 @@ def test_modifications_without_a_conversion_and_removals_add_nothing(
 
 def test_report_covers_each_day_of_the_range(aws, api, feed_stream):
     for seq, day in enumerate(["2026-11-01", "2026-11-01", "2026-11-03", "2026-11-04"], start=1):
-        record = synthetic_record(seq, "abc1234", platform="pinterest", session=f"s{seq}")
-        record["dynamodb"]["NewImage"]["day"] = {"S": day}
+        record = synthetic_record(
+            seq, "abc1234", platform="pinterest", session=f"s{seq}", ts=f"{day}T09:30:00.000Z"
+        )
         feed_stream("shard-1", [record])
     status, _, report = api("GET", "/api/reports/revenue", query={"from": "2026-11-01", "to": "2026-11-03"})
     assert status == 200

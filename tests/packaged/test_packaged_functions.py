@@ -50,6 +50,7 @@ def run(package, aws, name: str, event: dict, *, drop: str | None = None):
     endpoint = aws("sts").meta.endpoint_url
     env = {
         "AWS_ENDPOINT_URL": endpoint,
+        "PYTHONTZPATH": "",  # no system time-zone database (Lambda's runtime may have none): tzdata's
         **{name: os.environ[name] for name in ENVIRONMENT},
     }  # tests/conftest.py's
     return invoke(python, sys_path, json.loads(json.dumps(event, default=str)), env)
@@ -141,6 +142,7 @@ def click_stream(aws, make_link):
             "NewImage": {
                 "event_id": {"S": "01JQ0000000000000000000002"},
                 "code": {"S": "pk-1"},
+                "ts": {"S": "2026-11-29T10:15:00.000Z"},  # 11:15 in Paris: the window 10-12
                 "day": {"S": "2026-11-29"},
                 "platform": {"S": "youtube"},
                 "session_id": {"S": "s2"},
@@ -154,10 +156,11 @@ def click_stream(aws, make_link):
 
     def check(answer):
         assert answer == {"state": {}, "batchItemFailures": []}
-        row = aws("dynamodb").get_item(
-            TableName=table_name("stats"), Key={"pk": {"S": "total"}, "sk": {"S": "platform#youtube"}}
-        )
-        assert row["Item"]["clicks"]["N"] == "1"
+        for pk in ("total", "window#2026-11-29T10"):
+            row = aws("dynamodb").get_item(
+                TableName=table_name("stats"), Key={"pk": {"S": pk}, "sk": {"S": "platform#youtube"}}
+            )
+            assert row["Item"]["clicks"]["N"] == "1", pk
 
     return event, check
 
@@ -254,6 +257,59 @@ def comments_poll(aws, make_link):
     return job("comments_poll"), check
 
 
+def topics_daily(aws, make_link):
+    """Twelve comments of a 23-hour Paris day (zoneinfo): clustered (numpy) and stored."""
+    from contentflow.dynamo import to_item
+    from tests.unit.test_topics import BATTERY, SHIPPING
+
+    for hour, text in enumerate(SHIPPING[:6] + BATTERY[:6], start=10):
+        comment = {"comment_id": f"reddit:p{hour}", "post_id": "01JQ0000000000000000000001", "text": text}
+        comment |= {"platform": "reddit", "at": f"2026-03-29T{hour}:00:00Z", "triage": "ESCALATE"}
+        aws("dynamodb").put_item(TableName=table_name("comments"), Item=to_item(comment))
+
+    def check(answer):
+        from contentflow.jobs.service import list_runs
+
+        assert answer == {"batchItemFailures": []}
+        (run,) = list_runs(kind="topics_daily").items
+        assert run.status == "done", run
+        assert run.result["day"] == "2026-03-29" and run.result["comments"] == 12 and run.result["topics"]
+        day = aws("dynamodb").get_item(TableName=table_name("topics"), Key={"day": {"S": "2026-03-29"}})
+        assert (day["Item"]["hours"]["N"], day["Item"]["start"]["S"]) == ("23", "2026-03-28T23:00:00Z")
+
+    return job("topics_daily", {"day": "2026-03-29"}), check
+
+
+def kpi_2h(aws, make_link):
+    """The windows of the last 26 hours, computed and stored (Paris time from the tzdata package)."""
+
+    def check(answer):
+        from contentflow.jobs.service import list_runs
+
+        assert answer == {"batchItemFailures": []}
+        (run,) = list_runs(kind="kpi_2h").items
+        assert run.status == "done", run
+        assert run.result["windows"] >= 13 and run.result["written"] == run.result["windows"]
+        stored = aws("dynamodb").scan(TableName=table_name("kpi"))["Items"]
+        assert len(stored) == run.result["windows"]
+
+    return job("kpi_2h"), check
+
+
+def ai_tick(aws, make_link):
+    """A tick on empty data: every action says why it does nothing (numpy for the posteriors)."""
+
+    def check(answer):
+        from contentflow.jobs.service import list_runs
+
+        assert answer == {"batchItemFailures": []}
+        (run,) = list_runs(kind="ai_tick").items
+        assert run.status == "done", run
+        assert run.result["ok"] and run.result["executed"] == 0 and len(run.result["noops"]) == 6
+
+    return job("ai_tick"), check
+
+
 CASES = {
     "redirect": redirect,
     "click_buffer": click_buffer,
@@ -267,6 +323,9 @@ CASES = {
     "job_publish_due": job_check("publish_due"),
     "job_publish": publish,
     "job_comments_poll": comments_poll,
+    "job_kpi_2h": kpi_2h,
+    "job_topics_daily": topics_daily,
+    "job_ai_tick": ai_tick,
 }
 
 
@@ -286,6 +345,11 @@ def test_the_packaged_function_answers(package, aws, make_link, name):
         ("job_bandit_update", "numpy"),
         ("job_publish", "numpy"),  # the bandit chooses the platform of an "auto" post
         ("job_comments_poll", "regex"),  # the triage runs operators' patterns with a timeout
+        ("click_stream", "tzdata"),  # each click's 2-hour Paris window; no system zoneinfo to fall back on
+        ("job_kpi_2h", "tzdata"),
+        ("api", "tzdata"),  # the KPIs, posts' numbers, recurring posts' zones
+        ("job_topics_daily", "numpy"),  # the clustering
+        ("job_ai_tick", "numpy"),  # the arms' posteriors
     ],
 )
 def test_a_dependency_missing_from_a_layer_fails_the_function(package, aws, make_link, name, dependency):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contentflow.jobs.errors import PermanentError, TransientError
+from contentflow.jobs.errors import PermanentError, RateLimited, TransientError
 from contentflow.platforms.base import utc_time
 from contentflow.platforms.errors import (
     Gone,
@@ -29,7 +29,7 @@ SILENT = tuple(p for p in PLATFORMS if not capabilities(p).comments)
 PAGED = ("youtube", "instagram")  # list newest first, a page at a time
 NESTED = ("reddit",)  # a reply to a reply stays under it (elsewhere: under the thread's first comment)
 OUTCOMES = {
-    "rate_limited": TransientError,
+    "rate_limited": RateLimited,
     "unavailable": TransientError,
     "connect_error": TransientError,
     "unauthorized": Unauthorized,

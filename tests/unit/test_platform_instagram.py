@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from contentflow.jobs.errors import OutsideError, PermanentError, TransientError
+from contentflow.jobs.errors import OutsideError, PermanentError, RateLimited, TransientError
 from contentflow.platforms.errors import (
     Gone,
     MalformedResponse,
@@ -92,11 +92,11 @@ def test_the_same_media_twice_is_asked_once_and_reported_twice():
         (401, 190, Unauthorized),
         (400, 1, TransientError),
         (500, 2, TransientError),
-        (403, 4, TransientError),
-        (400, 17, TransientError),
-        (400, 32, TransientError),
+        (403, 4, RateLimited),
+        (400, 17, RateLimited),
+        (400, 32, RateLimited),
         (400, 341, TransientError),
-        (400, 613, TransientError),
+        (400, 613, RateLimited),
         (403, 10, PermanentError),
         (403, 200, PermanentError),
         (400, 299, PermanentError),

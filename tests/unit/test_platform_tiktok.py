@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from contentflow.jobs.errors import OutsideError, PermanentError, TransientError
+from contentflow.jobs.errors import OutsideError, PermanentError, RateLimited, TransientError
 from contentflow.platforms.errors import (
     MalformedResponse,
     PublishingNotConfigured,
@@ -70,7 +70,7 @@ def test_counts_map_and_videos_tiktok_left_out_are_not_found():
     ("status", "code", "error"),
     [
         (401, "access_token_invalid", Unauthorized),
-        (429, "rate_limit_exceeded", TransientError),
+        (429, "rate_limit_exceeded", RateLimited),
         (500, "internal_error", TransientError),
         (403, "scope_not_authorized", PermanentError),
         (400, "invalid_params", PermanentError),
@@ -78,7 +78,7 @@ def test_counts_map_and_videos_tiktok_left_out_are_not_found():
         (503, "some_future_code", TransientError),
         # TikTok also fails with HTTP 200: the code decides
         (200, "access_token_invalid", Unauthorized),
-        (200, "rate_limit_exceeded", TransientError),
+        (200, "rate_limit_exceeded", RateLimited),
         (200, "scope_not_authorized", PermanentError),
         (200, "invalid_params", PermanentError),
         (200, "some_future_code", PermanentError),
@@ -230,7 +230,7 @@ def test_a_media_url_outside_the_verified_prefixes_is_refused():
     [
         (403, "spam_risk_too_many_posts", TransientError, 3600.0),
         (403, "reached_active_user_cap", TransientError, 3600.0),
-        (200, "rate_limit_exceeded", TransientError, None),
+        (200, "rate_limit_exceeded", RateLimited, None),
         (403, "spam_risk_user_banned_from_posting", PermanentError, None),
         (403, "unaudited_client_can_only_post_to_private_accounts", PermanentError, None),
         (401, "scope_not_authorized", PublishingNotConfigured, None),

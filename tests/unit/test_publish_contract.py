@@ -12,7 +12,7 @@ import io
 import httpx
 import pytest
 
-from contentflow.jobs.errors import PermanentError, TransientError
+from contentflow.jobs.errors import PermanentError, RateLimited, TransientError
 from contentflow.platforms.base import created_json, send_creating, send_read_only
 from contentflow.platforms.errors import NotSupported, PublishUncertain, Unauthorized
 from contentflow.platforms.models import Media, Published, PublishRequest
@@ -31,7 +31,7 @@ CONTENT = {
 MEDIA_URL = "https://media.contentflow.example/media/01JDQ5.bin?X-Amz-Expires=3600&X-Amz-Signature=f00d"
 BYTES = bytes(range(256)) * 8
 OUTCOMES = {
-    "rate_limited": TransientError,
+    "rate_limited": RateLimited,
     "unavailable": TransientError,
     "connect_error": TransientError,
     "unauthorized": Unauthorized,
@@ -247,7 +247,7 @@ def test_a_creating_request_is_uncertain_once_it_may_have_left(error, kind):
     [
         (401, {"message": "bad token"}, Unauthorized),
         (408, {}, TransientError),
-        (429, {}, TransientError),
+        (429, {}, RateLimited),
         (503, {}, TransientError),
         (500, {}, PublishUncertain),
         (502, {}, PublishUncertain),

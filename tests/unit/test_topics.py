@@ -90,6 +90,8 @@ def test_three_obvious_topics_are_found_whatever_the_order(shuffle_seed):
         assert set(topic.label.split(", ")) <= words, (name, topic.label)  # the label names its words
         assert len(topic.label.split(", ")) == 3
         assert set(topic.terms[:3]) == set(topic.label.split(", "))
+        assert len(topic.weights) == len(topic.terms) and all(w > 0 for w in topic.weights)
+        assert topic.weights == sorted(topic.weights, reverse=True)  # terms weightiest first
         assert len(topic.examples) == 3
         assert [texts[i] for i in topic.example_indices] == topic.examples
     assert found == {"shipping", "battery", "price"}

@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     json_option(revoke).set_defaults(func=_keys_revoke)
 
     from contentflow.analytics import cli as reports_cli
+    from contentflow.autopilot import cli as ai_cli
     from contentflow.bandit import cli as bandit_cli
     from contentflow.clicks import cli as postback_cli
     from contentflow.jobs import cli as jobs_cli
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     postback_cli.add_commands(commands)
     links_cli.add_commands(commands)
     reports_cli.add_commands(commands)
+    ai_cli.add_commands(commands)
     return parser
 
 

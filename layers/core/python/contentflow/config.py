@@ -40,9 +40,17 @@ class Settings(BaseSettings):
     rl_instagram_pmin: float = Field(DEFAULTS["RL_INSTAGRAM_PMIN"], gt=0)
     rl_tiktok_pmin: float = Field(DEFAULTS["RL_TIKTOK_PMIN"], gt=0)
     metrics_lookback_days: int = Field(DEFAULTS["METRICS_LOOKBACK_DAYS"], ge=1, le=90)
+    kpi_lookback_hours: int = Field(DEFAULTS["KPI_LOOKBACK_HOURS"], ge=2, le=744)  # at most 31 days
     youtube_daily_quota: int = Field(DEFAULTS["YOUTUBE_DAILY_QUOTA"], ge=1)
     prior_ctr_instagram: float = Field(DEFAULTS["PRIOR_CTR_INSTAGRAM"], gt=0, le=1)
     prior_ctr_tiktok: float = Field(DEFAULTS["PRIOR_CTR_TIKTOK"], gt=0, le=1)
+    ai_tick_interval_min: int = Field(DEFAULTS["AI_TICK_INTERVAL_MIN"], ge=1, le=1440)
+    ai_max_actions_per_tick: int = Field(DEFAULTS["AI_MAX_ACTIONS_PER_TICK"], ge=0, le=100)
+    ai_confidence_threshold: float = Field(DEFAULTS["AI_CONFIDENCE_THRESHOLD"], ge=0, le=1)
+    ai_dry_run: bool = DEFAULTS["AI_DRY_RUN"]
+    ai_objective: Literal["revenue_ctr_safe", "clicks_growth", "views_growth"] = DEFAULTS["AI_OBJECTIVE"]
+    ai_lookback_days: int = Field(DEFAULTS["AI_LOOKBACK_DAYS"], ge=1, le=90)
+    ai_min_ctr: float = Field(DEFAULTS["AI_MIN_CTR"], ge=0, le=1)
     ai_max_risk: float = Field(DEFAULTS["AI_MAX_RISK"], ge=0)
     ai_min_quality: float = Field(DEFAULTS["AI_MIN_QUALITY"], ge=0, le=1)
     reply_model_id: str = DEFAULTS["REPLY_MODEL_ID"]

@@ -247,6 +247,9 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table("stats", pk=Key("pk"), sk=Key("sk")),
+        # KPIs per 2-hour window of Europe/Paris wall time (contentflow.kpi): `series` "2h" / `start`,
+        # the window's start in UTC (sorts as time), recomputed from stats and comments by `kpi_2h`.
+        Table("kpi", pk=Key("series"), sk=Key("start")),
         # Posts on the platforms (contentflow.posts); by platform, newest publication first; scheduled
         # posts by status and due time (contentflow.publishing).
         Table(
@@ -293,14 +296,26 @@ TABLES: dict[str, Table] = {
         ),
         # Powertools idempotency records (its key layout), so a redelivered job has no second effect.
         Table("idempotency", pk=Key("id"), ttl_attribute="expiration"),
-        # Comments under published posts (contentflow.comments): `<platform>#<platform's id>`, stored
-        # once; a post's by time, and by triage (IGNORE, ESCALATE, AUTO_REPLY) for the queue of work.
+        # Comments under published posts (contentflow.comments): `<platform>:<platform's id>`, stored
+        # once; a post's by time, by triage (IGNORE, ESCALATE, AUTO_REPLY) for the queue of work, and
+        # the replies still to send or being sent.
         Table(
             "comments",
             pk=Key("comment_id"),
             indexes=(
                 Index("by_post", pk=Key("post_id"), sk=Key("at")),
                 Index("by_triage", pk=Key("triage"), sk=Key("at")),
+                Index("outbox", pk=Key("outbox"), sk=Key("at")),  # sparse: replies queued or sending
+            ),
+        ),
+        # The autopilot's journal (contentflow.autopilot): every proposal of every tick, executed or not,
+        # and why; newest first across ticks (`recent`), or a tick's (`by_tick`).
+        Table(
+            "ai_actions",
+            pk=Key("action_id"),
+            indexes=(
+                Index("recent", pk=Key("journal"), sk=Key("action_id")),
+                Index("by_tick", pk=Key("tick_id"), sk=Key("action_id")),
             ),
         ),
         # Every triage decision of a comment: `<comment id>` / `<time>#<ulid>`, with its inputs.
@@ -308,6 +323,9 @@ TABLES: dict[str, Table] = {
         # The operator's triage rules and ignore-examples, each in a table of its own.
         Table("ai_rules", pk=Key("rule_id")),
         Table("ai_examples", pk=Key("example_id")),
+        # The topics of each Europe/Paris day's comments (contentflow.comments.topic_days): one item per
+        # `day`, replaced whole when the day is computed again.
+        Table("topics", pk=Key("day")),
     )
 }
 
@@ -343,6 +361,13 @@ QUEUES: dict[str, Queue] = {
             batch_size=1,
         ),
         Queue(
+            "job_kpi_2h",
+            consumer="job_kpi_2h",
+            max_receive_count=3,
+            visibility_timeout_s=720,
+            batch_size=1,
+        ),
+        Queue(
             "job_publish_due",
             consumer="job_publish_due",
             max_receive_count=3,
@@ -362,6 +387,20 @@ QUEUES: dict[str, Queue] = {
             consumer="job_comments_poll",
             max_receive_count=3,
             visibility_timeout_s=1800,
+            batch_size=1,
+        ),
+        Queue(
+            "job_topics_daily",
+            consumer="job_topics_daily",
+            max_receive_count=3,
+            visibility_timeout_s=1800,
+            batch_size=1,
+        ),
+        Queue(
+            "job_ai_tick",
+            consumer="job_ai_tick",
+            max_receive_count=3,
+            visibility_timeout_s=720,
             batch_size=1,
         ),
         Queue(
@@ -387,13 +426,28 @@ BUCKETS: dict[str, Bucket] = {
     )
 }
 
+
+def _every_minutes(minutes: int) -> str:
+    return "rate(1 minute)" if minutes == 1 else f"rate({minutes} minutes)"  # AWS wants the singular
+
+
 SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         "watchdog", "rate(10 minutes)", "Fails runs stuck in running and sends their messages to the DLQ."
     ),
     Schedule("heartbeat", "rate(5 minutes)", "Proves that schedules, queues and workers work, end to end."),
     Schedule(
+        "ai_tick",
+        _every_minutes(int(setting("AI_TICK_INTERVAL_MIN"))),
+        "The autopilot's tick: signals, scored proposals, the confident best carried out, all journaled.",
+    ),
+    Schedule(
         "metrics_pull", "rate(30 minutes)", "Pulls recent posts' statistics from the platforms, in batches."
+    ),
+    Schedule(
+        "kpi_2h",
+        "rate(30 minutes)",
+        "Recomputes the KPIs of the 2-hour Paris windows of the last KPI_LOOKBACK_HOURS.",
     ),
     Schedule(
         "bandit_update",
@@ -405,6 +459,10 @@ SCHEDULES: tuple[Schedule, ...] = (
         "comments_poll",
         "rate(5 minutes)",
         "Reads new comments of posts published in the last 7 days, triages and answers them.",
+    ),
+    # 01:30 UTC is 02:30 or 03:30 in Paris: the previous Paris day has ended in both seasons.
+    Schedule(
+        "topics_daily", "cron(30 1 * * ? *)", "Groups the previous Europe/Paris day's comments into topics."
     ),
 )
 
@@ -439,13 +497,23 @@ LAYERS: dict[str, Layer] = {
         ),
         Layer(
             "app",
-            "Validation, settings, retries, HTTP, the Prometheus exporter, time-bounded regular expressions.",
-            ("pydantic", "pydantic-settings", "tenacity", "httpx", "idna", "prometheus-client", "regex"),
+            "Validation, settings, retries, HTTP, the Prometheus exporter, time-bounded regular expressions, "
+            "time zones.",
+            (
+                "pydantic",
+                "pydantic-settings",
+                "tenacity",
+                "httpx",
+                "idna",
+                "prometheus-client",
+                "regex",
+                "tzdata",  # zoneinfo's database: Lambda's runtime may have none (PYTHONTZPATH)
+            ),
         ),
         Layer(
             "platforms",
             "The platforms' clients (YouTube discovery documents pruned to YouTube's).",
-            ("google-api-python-client", "praw", "prawcore", "tzdata"),
+            ("google-api-python-client", "praw", "prawcore"),
             prune=("googleapiclient/discovery_cache/documents/*.json",),
             keep=("googleapiclient/discovery_cache/documents/youtube.v3.json",),
         ),
@@ -506,7 +574,7 @@ FUNCTIONS: dict[str, Function] = {
         Function(
             "click_stream",
             "Adds the clicks stream into stats, exactly once per record.",
-            layers=("base",),
+            layers=("base", "app"),  # app: tzdata, for the Paris windows of the KPIs (nothing else loads)
             timeout_s=60,
             writes=("stats", "state", "uniques"),
             sends=("click_stream_failures",),  # Lambda's on-failure destination sends as the function
@@ -520,10 +588,14 @@ FUNCTIONS: dict[str, Function] = {
         ),
         Function(
             "api",
-            "Admin API: links, reports, jobs, flags, keys, audit, OpenAPI document, Prometheus exporter.",
-            layers=("base", "app", "numeric"),  # numpy loads only for the bandit's routes
-            reads=("runs", "audit", "post_runs"),
-            writes=("links", "stats", "api_keys", "posts", "state"),  # stats: link counters move with links
+            "Admin API: links, reports, posts, comments, jobs, flags, keys, audit, OpenAPI, the exporter.",
+            layers=("base", "app", "numeric"),  # numpy loads only for the bandit's and comments' routes
+            reads=("runs", "audit", "post_runs", "topics", "kpi"),
+            writes=(
+                *("links", "stats", "api_keys", "posts", "state"),  # stats: link counters move with links
+                *("comments", "comment_decisions", "ai_rules", "ai_examples"),
+                *("ai_actions", "choices"),  # an autopilot tick run through the API
+            ),
             appends=("audit",),  # append-only: no function can change or delete the audit log
             sends=JOB_QUEUES,  # run a job now
             redrives=(*DEAD_LETTER_QUEUES, *REQUEUE_BY_KIND),
@@ -557,6 +629,13 @@ FUNCTIONS: dict[str, Function] = {
             reads=("posts",),
         ),
         job_worker(
+            "kpi_2h",
+            "Recomputes the KPIs of recent 2-hour Paris windows (or a range) from stats and comments.",
+            timeout_s=120,
+            reads=("comments",),
+            writes=("kpi",),
+        ),
+        job_worker(
             "publish_due",
             "Turns due scheduled posts into publish jobs, once each; tells about stuck ones.",
             timeout_s=60,
@@ -575,6 +654,20 @@ FUNCTIONS: dict[str, Function] = {
             flags="read",
         ),
         job_worker(
+            "ai_tick",
+            "The autopilot's tick: reads the signals, proposes, carries out the confident best, journals.",
+            layers=("base", "app", "numeric"),  # numpy: the bandit's posteriors
+            timeout_s=120,
+            memory_mb=512,
+            reads=("runs", "comments", "post_runs"),
+            writes=("posts", "choices", "ai_actions"),
+            appends=("audit",),
+            sends=JOB_QUEUES,  # requeued dead jobs go back to their queue
+            redrives=DEAD_LETTER_QUEUES,
+            watches=tuple(QUEUES),
+            flags="read",
+        ),
+        job_worker(
             "comments_poll",
             "Reads new comments of recent posts, triages each, answers under ai_control and the gates.",
             layers=("base", "app", "platforms", "numeric"),  # numpy: TF-IDF against ignore-examples
@@ -585,6 +678,15 @@ FUNCTIONS: dict[str, Function] = {
             secrets=PLATFORM_SECRETS,
             flags="read",
             models=True,
+        ),
+        job_worker(
+            "topics_daily",
+            "Groups a Europe/Paris day's triaged comments into topics (TF-IDF, k-means) and stores them.",
+            layers=("base", "app", "numeric"),  # app: pydantic and tzdata; numeric: the clustering
+            timeout_s=300,
+            memory_mb=1024,  # a dense TF-IDF matrix, comments by up to 1,000 terms: 10,000 take ~320 MB
+            reads=("comments",),
+            writes=("topics",),
         ),
     )
 }
@@ -601,6 +703,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/links/{code}", "api", "links:write"),
     Route("GET", "/api/reports/revenue", "api", "reports:read"),
     Route("GET", "/api/reports/links", "api", "reports:read"),
+    Route("GET", "/api/kpi", "api", "reports:read"),
     Route("POST", "/api/posts/import", "api", "posts:write"),
     Route("GET", "/api/posts", "api", "posts:read"),
     Route("GET", "/api/posts/{post_id}", "api", "posts:read"),
@@ -612,6 +715,21 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/platforms", "api", "posts:read"),
     Route("GET", "/api/bandit", "api", "bandit:read"),
     Route("PUT", "/api/bandit/config", "api", "bandit:write"),
+    Route("POST", "/api/ai/tick", "api", "ai:admin"),
+    Route("GET", "/api/ai/actions", "api", "ai:read"),
+    Route("POST", "/api/ai/actions/{action_id}/undo", "api", "ai:admin"),
+    Route("GET", "/api/comments", "api", "comments:read"),
+    Route("GET", "/api/comments/{comment_id}", "api", "comments:read"),
+    Route("POST", "/api/comments/{comment_id}/reply", "api", "comments:write"),
+    Route("POST", "/api/comments/{comment_id}/triage", "api", "comments:write"),
+    Route("GET", "/api/ai-rules", "api", "comments:read"),
+    Route("GET", "/api/ai-rules/{rule_id}", "api", "comments:read"),
+    Route("PUT", "/api/ai-rules/{rule_id}", "api", "comments:write"),
+    Route("DELETE", "/api/ai-rules/{rule_id}", "api", "comments:write"),
+    Route("GET", "/api/ai-examples", "api", "comments:read"),
+    Route("GET", "/api/ai-examples/{example_id}", "api", "comments:read"),
+    Route("PUT", "/api/ai-examples/{example_id}", "api", "comments:write"),
+    Route("DELETE", "/api/ai-examples/{example_id}", "api", "comments:write"),
     Route("GET", "/api/rules", "api", "rules:read"),
     Route("GET", "/api/rules/{key}", "api", "rules:read"),
     Route("PUT", "/api/rules/{key}", "api", "rules:write"),
@@ -625,6 +743,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/keys", "api", "keys:admin"),
     Route("DELETE", "/api/keys/{key_id}", "api", "keys:admin"),
     Route("GET", "/api/audit", "api", "audit:read"),
+    Route("GET", "/api/topics", "api", "comments:read"),
     Route("GET", "/metrics", "api", "metrics:read"),  # the Prometheus exporter
 )
 

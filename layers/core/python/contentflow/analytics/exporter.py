@@ -2,8 +2,8 @@
 
 A Lambda process lives minutes and runs beside others, so counters kept in memory mean nothing
 here: every scrape reads the `total` partition of `stats` (one Query: clicks, revenue, job runs,
-published posts, links by status) and the depth of every catalog queue and DLQ (one
-GetQueueAttributes each).
+published posts, links by status), the depth of every catalog queue and DLQ (one
+GetQueueAttributes each) and the last closed 2-hour KPI window (one Query of `kpi`).
 
 Links are counted where they change, never scanned: the transaction that creates a link or changes
 its status or expiry moves its counter rows in `total` (contentflow.links.repository), including
@@ -28,6 +28,8 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from contentflow.analytics import repository as stats
 from contentflow.jobs import repository as jobs
 from contentflow.jobs.models import STATUSES
+from contentflow.kpi import repository as kpi
+from contentflow.kpi.windows import window_of
 from contentflow.links import repository as links
 from contentflow.platforms import PLATFORMS
 from contentflow.platforms import repository as platforms
@@ -54,6 +56,7 @@ class ContentFlowCollector(Collector):
         yield from _platform_numbers(totals)
         yield from _queues()
         yield _links(totals)
+        yield from _kpi_window()
 
 
 def registry() -> CollectorRegistry:
@@ -211,6 +214,53 @@ def _queues() -> Iterator[Metric]:
         dead.add_metric([name], jobs.depth(name))
     yield waiting
     yield dead
+
+
+# The last closed KPI window's values (contentflow.kpi), one unlabelled gauge each.
+KPI_GAUGES = {
+    "hours": ("cf_kpi_window_hours", "Hours the window lasted: 2, or 1 and 3 when the clocks change."),
+    "clicks": ("cf_kpi_window_clicks", "Human clicks in the window."),
+    "bot_clicks": ("cf_kpi_window_bot_clicks", "Bot clicks in the window."),
+    "views": ("cf_kpi_window_views", "Views the posts gained in the window (net, as reports count)."),
+    "comments": ("cf_kpi_window_comments", "Triaged comments written in the window."),
+    "escalations": ("cf_kpi_window_escalations", "Comments of the window triaged ESCALATE."),
+    "ignored": ("cf_kpi_window_ignored", "Comments of the window triaged IGNORE."),
+    "auto_replies": ("cf_kpi_window_auto_replies", "Comments of the window triaged AUTO_REPLY."),
+    "auto_reply_rate": ("cf_kpi_window_auto_reply_ratio", "AUTO_REPLY comments over comments."),
+    "first_response_p50_s": (
+        "cf_kpi_window_first_response_p50_seconds",
+        "Median time from comment to reply sent, over the window's answered comments.",
+    ),
+    "active_posts": ("cf_kpi_window_active_posts", "Posts with at least one comment in the window."),
+}
+
+
+def _kpi_window(now: datetime | None = None) -> Iterator[Metric]:
+    """The newest computed 2-hour Paris window that has ended (one Query), as gauges without labels;
+    its end as a timestamp, so a stale window shows. None computed yet: the families are empty, and
+    a value the window has none of (no comments: no rate) has no sample."""
+    found = kpi.latest_before(window_of(now or datetime.now(UTC)).key)
+    families = {name: GaugeMetricFamily(*described) for name, described in KPI_GAUGES.items()}
+    revenue = GaugeMetricFamily(
+        "cf_kpi_window_revenue_eur",
+        "Revenue in EUR of the window's clicks: estimated (not converted) and real (approved, net of "
+        "reversals).",
+        labels=["kind"],
+    )
+    end = GaugeMetricFamily(
+        "cf_kpi_window_end_timestamp_seconds", "When the window the cf_kpi_window_* series describe ended."
+    )
+    if found:
+        for name, family in families.items():
+            if found.get(name) is not None:
+                family.add_metric([], float(found[name]))
+        for kind in ("estimated", "real"):
+            revenue.add_metric([kind], float(found.get(f"revenue_{kind}_eur", 0)))
+        ended = datetime.fromisoformat(found["end"].replace("Z", "+00:00"))
+        end.add_metric([], ended.timestamp())
+    yield from families.values()
+    yield revenue
+    yield end
 
 
 def _links(totals: dict[str, dict[str, Decimal]], now: datetime | None = None) -> Metric:

@@ -13,6 +13,9 @@ The `total` partition also holds `jobs#<kind>#<status>` (runs) and `posts#<platf
 Links keep their counts there too, `links#…` rows that contentflow.links.repository moves with them.
 Posts' numbers (contentflow.posts.repository) add `metrics#<platform>#<source>` rows to each day:
 what the platforms' counters gained that day, source `api` or `estimated`.
+Each 2-hour window of Paris wall time (contentflow.kpi.windows) has a partition `window#<label>` with
+the same rows at that grain: `platform#<platform>` (a click's counters, in the window of its `ts`)
+and `metrics#<platform>#<source>` (posts' numbers, in the window of the instant they were recorded).
 """
 
 from decimal import Decimal
@@ -145,6 +148,26 @@ def metric_rows(day: str) -> list[dict]:
         counts = {name: int(value["N"]) for name, value in item.items() if "N" in value}
         rows.append({"day": day, "platform": platform, "source": source, **counts})
     return rows
+
+
+def window_rows(label: str) -> dict[str, dict[str, Decimal]]:
+    """Every counter row of one 2-hour window (`window#<label>` partition), sk → numeric attributes:
+    `platform#<platform>` (clicks and revenue) and `metrics#<platform>#<source>` (posts' numbers)."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=table_name("stats"),
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"window#{label}"}},
+            ConsistentRead=True,
+        )
+    )
+    return {
+        item["sk"]["S"]: {name: Decimal(value["N"]) for name, value in item.items() if "N" in value}
+        for page in pages
+        for item in page["Items"]
+    }
 
 
 def total_rows() -> dict[str, dict[str, Decimal]]:

@@ -5,7 +5,8 @@ bisects failing batches. Records of one shard always arrive in order, so each sh
 checkpoint (the last sequence number applied) in `state`, moved in the same DynamoDB transaction
 as the counters it covers. A replayed record is at or before the checkpoint and is skipped; a
 half-applied batch cannot exist. One transaction takes 100 actions: 99 counter rows and the
-checkpoint, so a batch of one hot link costs two counter writes (its day row and the total row).
+checkpoint, so a batch of one hot link costs three counter writes (its day row, the total row and
+its 2-hour window's row).
 """
 
 import time
@@ -16,6 +17,7 @@ from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer
 
 from contentflow.analytics import repository
+from contentflow.kpi.windows import label_of_utc_hour
 from contentflow.observability import emit
 
 MAX_ROWS_PER_COMMIT = 99
@@ -72,11 +74,13 @@ def _image(record: dict, name: str) -> dict:
     return {k: _from_dynamo(v) for k, v in record["dynamodb"].get(name, {}).items()}
 
 
-def _rows(click: dict) -> tuple[tuple[str, str], tuple[str, str]]:
-    """The counter rows a click adds to: its link's day row and its platform's total row."""
+def _rows(click: dict) -> tuple[tuple[str, str], ...]:
+    """The counter rows a click adds to: its link's day row, its platform's total row (second: the
+    exporter's) and its platform's row in the 2-hour Paris window of its time (contentflow.kpi)."""
     return (
         (f"day#{click['day']}", f"code#{click['code']}#{click['platform']}"),
         ("total", f"platform#{click['platform']}"),
+        (f"window#{label_of_utc_hour(click['ts'][:13])}", f"platform#{click['platform']}"),
     )
 
 

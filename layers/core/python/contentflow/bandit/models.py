@@ -77,6 +77,9 @@ class ArmView(BaseModel):
     clicks: float = Field(description="human clicks learnt from (estimates weighted)")
     impressions: float = Field(description="impressions learnt from (estimates weighted)")
     last_window: str | None = Field(description="the newest day learnt from")
+    status: Literal["paused", "promoted"] | None = Field(
+        None, description="paused: never chosen; promoted: chosen among alone while eligible"
+    )
 
 
 class BanditView(BaseModel):

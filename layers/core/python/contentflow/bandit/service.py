@@ -84,6 +84,11 @@ class Stored(NamedTuple):
     def windows_through(self) -> dict[str, str]:
         return self.body.get("windows_through") or {}
 
+    @property
+    def statuses(self) -> dict[str, dict]:
+        """Arms paused or promoted: arm → status, reason, at, by."""
+        return self.body.get("statuses") or {}
+
 
 def read() -> Stored:
     return Stored(*repository.load_policy())
@@ -145,16 +150,9 @@ def update(now: datetime | None = None) -> dict:
         policy = stored.policy()
         if periods > 0:
             policy.discount(periods)
-        evidence = stored.body.get("evidence") or {}
         for w in chunk:  # new arms start from what their platform knew before these windows
             policy.add_arm(w.arm)
-        for w in chunk:
-            policy.update(w.arm, w.clicks, w.impressions)
-            seen = evidence.setdefault(w.arm, {"windows": 0, "clicks": 0.0, "impressions": 0.0})
-            seen["windows"] += 1
-            seen["clicks"] += w.clicks
-            seen["impressions"] += w.impressions
-            seen["last_window"] = max(seen.get("last_window") or "", w.day)
+        evidence = _learnt(policy, stored, chunk)
         body = _body(
             stored,
             policy,
@@ -211,6 +209,19 @@ def platform_windows(platform: str, day: date, config: BanditConfig, clicks: Cli
     return [Window(day.isoformat(), arm, min(c, i), i) for arm, (c, i) in totals.items() if i > 0]
 
 
+def _learnt(policy: core.ThompsonPolicy, stored: Stored, windows: list[Window]) -> dict:
+    """Add the windows to the policy; the arms' evidence (windows, clicks, impressions) with them."""
+    evidence = stored.body.get("evidence") or {}
+    for w in windows:
+        policy.update(w.arm, w.clicks, w.impressions)
+        seen = evidence.setdefault(w.arm, {"windows": 0, "clicks": 0.0, "impressions": 0.0})
+        seen["windows"] += 1
+        seen["clicks"] += w.clicks
+        seen["impressions"] += w.impressions
+        seen["last_window"] = max(seen.get("last_window") or "", w.day)
+    return evidence
+
+
 def learn(windows: list[Window]) -> int:
     """Learn these windows, those not learnt yet; how many were. (Operators' and tests' replays.)"""
     for _ in range(CONFLICTS):
@@ -220,10 +231,11 @@ def learn(windows: list[Window]) -> int:
         if not fresh:
             return 0
         policy = stored.policy()
-        for w in fresh:
-            policy.update(w.arm, w.clicks, w.impressions)
+        evidence = _learnt(policy, stored, fresh)
         try:
-            repository.save_policy(stored.version, _body(stored, policy), [w.item() for w in fresh])
+            repository.save_policy(
+                stored.version, _body(stored, policy, evidence=evidence), [w.item() for w in fresh]
+            )
         except repository.Conflict:
             continue
         return len(fresh)
@@ -255,6 +267,7 @@ def view(rng: np.random.Generator | None = None) -> BanditView:
                 clicks=seen.get("clicks", 0.0),
                 impressions=seen.get("impressions", 0.0),
                 last_window=seen.get("last_window"),
+                status=stored.statuses.get(s.arm, {}).get("status"),
             )
         )
     return BanditView(
@@ -303,6 +316,7 @@ def choose_arm(context: ChoiceContext, rng: np.random.Generator | None = None) -
         raise NoEligibleArm(
             f"no arm of the bandit matches {wanted or 'anything'}: name the arms to choose among"
         )
+    eligible = _steered(eligible, stored.statuses)
     choice = policy.choose(rng or np.random.default_rng(), eligible)
     chosen = Chosen(
         choice_id=ulid(),
@@ -327,6 +341,44 @@ def choose_arm(context: ChoiceContext, rng: np.random.Generator | None = None) -
         int(now.timestamp()),
     )
     return chosen
+
+
+def _steered(eligible: list[str], statuses: dict[str, dict]) -> list[str]:
+    """The arms an operator or the autopilot left to choose among: paused ones never; a promoted hook
+    alone among the eligible hooks of its platform and language (an "auto" post, whose hook is set,
+    still goes to any platform). The choice's propensity is over what is left."""
+    status = {arm: statuses.get(arm, {}).get("status") for arm in eligible}
+    active = [arm for arm in eligible if status[arm] != "paused"]
+    if not active:
+        raise NoEligibleArm(f"every arm to choose among is paused: {', '.join(eligible)}")
+    promoted = {_platform_lang(arm) for arm in active if status[arm] == "promoted"}
+    return [arm for arm in active if status[arm] == "promoted" or _platform_lang(arm) not in promoted]
+
+
+def _platform_lang(arm: str) -> tuple[str, str]:
+    parsed = core.Arm.parse(arm)
+    return parsed.platform, parsed.lang
+
+
+def set_arm_status(arm: str, status: str | None, reason: str) -> dict | None:
+    """Pause or promote an arm (None: back to normal), a new policy version audited in the same
+    transaction; the status it had before (None: normal)."""
+    core.Arm.parse(arm)
+    for _ in range(CONFLICTS):
+        stored = read()
+        statuses = dict(stored.statuses)
+        before = statuses.pop(arm, None)
+        if status is not None:
+            statuses[arm] = {"status": status, "reason": reason, "at": now_iso(), "by": audit.current_actor()}
+        body = {**stored.body, "statuses": statuses, "updated_at": now_iso()}
+        after = statuses.get(arm)
+        entry = audit.in_transaction("bandit.arm_status", f"arm:{arm}", before=before, after=after)
+        try:
+            repository.save_policy(stored.version, body, along=[entry])
+        except repository.Conflict:
+            continue
+        return before
+    raise TransientError("the bandit's policy kept changing while an arm's status was set")
 
 
 def attach_post(choice_id: str, post_id: str) -> None:

@@ -58,9 +58,12 @@ def comments_poll(ctx: JobContext) -> dict:
 
 
 def poll(ctx: JobContext, now: datetime) -> dict:
+    run = _Run(ctx, now)
+    run.send_queued()
+    if ctx.payload.get("replies_only"):  # a person's reply, sent now rather than at the next poll
+        return {"calls": run.calls, **run.counts}
     since = iso(now - timedelta(days=POLL_DAYS))
     gate = pull.closed_gate(ctx)
-    run = _Run(ctx, now)
     report: dict[str, dict] = {}
     for platform in CONNECTED:
         if not capabilities(platform).comments:
@@ -88,12 +91,11 @@ def _cut_off(now: datetime) -> list[str]:
     may exist, so it is `unconfirmed` for a person to check, and never sent again."""
     stuck = iso(now - timedelta(minutes=int(setting("JOB_STUCK_MINUTES"))))
     found = []
-    for stored in repository.by_triage("AUTO_REPLY", iso(now - timedelta(days=POLL_DAYS + 1))):
-        reply = stored.get("reply") or {}
-        if reply.get("status") == "sending" and reply.get("at", "") <= stuck:
+    for stored in repository.in_flight("sending"):
+        reply = stored["reply"]
+        if reply.get("at", "") <= stuck:
             error = "no answer recorded: the worker stopped during the request; check the platform"
-            unconfirmed = {**reply, "status": "unconfirmed", "error": error}
-            if repository.set_reply(stored["comment_id"], unconfirmed):
+            if repository.set_reply(stored["comment_id"], {**reply, "status": "unconfirmed", "error": error}):
                 found.append(stored["comment_id"])
     return found
 
@@ -108,6 +110,14 @@ class _Run:
         self.counts = {"new": 0, "seen": 0, "replied": 0, "dry_replies": 0, "escalated": 0, "ignored": 0}
         self._rules: list | None = None
         self._examples: Examples | None = None
+        self._clients: dict[str, Any] = {}
+
+    def client(self, platform: str):
+        """The platform's connector, made once a run."""
+        if platform not in self._clients:
+            secret = credentials(f"{platform}-credentials")
+            self._clients[platform] = connector(platform, secret, transport=pull.transports.get(platform))
+        return self._clients[platform]
 
     def rules(self) -> tuple[list, Examples]:
         if self._rules is None:
@@ -116,8 +126,7 @@ class _Run:
         return self._rules, self._examples
 
     def platform(self, platform: str, recent, entry: dict) -> None:
-        secret = credentials(f"{platform}-credentials")
-        client = connector(platform, secret, transport=pull.transports.get(platform))
+        client = self.client(platform)
         polled, stopped, errors = 0, 0, {}
         for post in recent:
             state = repository.cursor(post["post_id"])
@@ -131,7 +140,7 @@ class _Run:
             try:
                 self.read(platform, client, post, state.get("cursor"))
             except Unauthorized as error:
-                pull.mark_unauthorized(platform, secret, str(error))
+                pull.mark_unauthorized(platform, credentials(f"{platform}-credentials"), str(error))
                 entry["reason"] = f"unauthorized: {error}"
                 break
             except (TransientError, Deferred) as error:  # this platform waits for the next run
@@ -175,14 +184,14 @@ class _Run:
     # --- one comment ----------------------------------------------------------------------------------
 
     def comment(self, platform: str, client, post: dict, comment: PlatformComment) -> None:
-        comment_id = f"{platform}#{comment.external_id}"
+        comment_id = repository.comment_id(platform, comment.external_id)
         item = {
             "comment_id": comment_id,
             "post_id": post["post_id"],
             "platform": platform,
             "external_id": comment.external_id,
             "post_external_id": comment.post_external_id,
-            "parent": f"{platform}#{comment.parent_id}" if comment.parent_id else None,
+            "parent": repository.comment_id(platform, comment.parent_id) if comment.parent_id else None,
             "author": comment.author,
             "author_id": comment.author_id,
             "text": comment.text,
@@ -240,68 +249,87 @@ class _Run:
         if stored.get("triage") == "AUTO_REPLY" and stored.get("draft") and "reply" not in stored:
             self.send(platform, client, stored)
 
+    def closed(self, *, automatic: bool) -> str | None:
+        """Why no reply may go out now (None: one may); an automatic one also needs ai_control."""
+        if self.ctx.flag("kill_switch"):
+            return "the kill-switch is on"
+        if not self.ctx.flag("real_publish"):
+            return "real_publish is off"
+        if automatic and not self.ctx.flag("ai_control"):
+            return "ai_control is off"
+        return None
+
     def send(self, platform: str, client, stored: dict) -> None:
-        text = stored["draft"]["text"]
-        now = iso(datetime.now(UTC))
-        why_not = (
-            "the kill-switch is on"
-            if self.ctx.flag("kill_switch")
-            else "real_publish is off"
-            if not self.ctx.flag("real_publish")
-            else "ai_control is off"
-            if not self.ctx.flag("ai_control")
-            else None
-        )
+        """An AUTO_REPLY's draft: sent, or recorded as a dry reply when the gates are closed."""
         comment_id = stored["comment_id"]
-        if why_not:
-            dry = {
-                "status": "dry",
-                "text": text,
-                "why": f"{why_not}: a dry reply, nothing was sent",
-                "at": now,
-            }
-            if repository.set_reply(comment_id, dry, first=True):
+        reply = {"status": "sending", "text": stored["draft"]["text"], "source": stored["draft"]["source"]}
+        reply["at"] = iso(datetime.now(UTC))
+        if why_not := self.closed(automatic=True):
+            dry = {**reply, "status": "dry", "why": f"{why_not}: a dry reply, nothing was sent"}
+            if repository.set_reply(comment_id, dry, expect=None, triage="AUTO_REPLY"):
                 self.counts["dry_replies"] += 1
             return
-        if not repository.set_reply(comment_id, {"status": "sending", "text": text, "at": now}, first=True):
-            return  # another run marked it first
+        if repository.set_reply(comment_id, reply, expect=None, triage="AUTO_REPLY"):
+            self.deliver(platform, client, stored, reply, escalate=True)
+
+    def send_queued(self) -> None:
+        """People's replies queued through the API: the kill-switch and real_publish decide, not
+        ai_control. A platform without usable credentials fails them (the person may try again)."""
+        for stored in repository.in_flight("queued"):
+            comment_id, platform = stored["comment_id"], stored["platform"]
+            reply = {**stored["reply"], "at": iso(datetime.now(UTC))}
+            if why_not := self.closed(automatic=False):
+                dry = {**reply, "status": "dry", "why": f"{why_not}: a dry reply, nothing was sent"}
+                if repository.set_reply(comment_id, dry, expect="queued"):
+                    self.counts["dry_replies"] += 1
+            elif problem := pull.account_problem(platform):
+                failed = {**reply, "status": "failed", "error": f"{platform}: {problem}"}
+                repository.set_reply(comment_id, failed, expect="queued")
+            elif repository.set_reply(comment_id, {**reply, "status": "sending"}, expect="queued"):
+                self.deliver(platform, self.client(platform), stored, {**reply, "status": "sending"})
+
+    def deliver(self, platform: str, client, stored: dict, reply: dict, *, escalate: bool = False) -> None:
+        """Send a reply marked `sending`, once; record what came of it (a failed automatic reply
+        leaves the comment to a person: ESCALATE)."""
+        comment_id = stored["comment_id"]
         target = PlatformComment(
             stored["external_id"],
             stored["post_external_id"],
             stored.get("author", ""),
             stored.get("text", ""),
             stored["at"],
-            parent_id=stored["parent"].split("#", 1)[1] if stored.get("parent") else None,
+            parent_id=repository.external_id(stored["parent"]) if stored.get("parent") else None,
             author_id=stored.get("author_id"),
         )
         ctx = replace(self.ctx, retry=replace(self.ctx.retry, attempts=REPLY_ATTEMPTS))
         try:
             replied = ctx.call(
-                platform, pull.counted, platform, client, "reply", client.reply_comment, target, text
+                platform, pull.counted, platform, client, "reply", client.reply_comment, target, reply["text"]
             )
         except (PublishUncertain, MalformedResponse) as error:
-            self._end(comment_id, "unconfirmed", text, f"{platform} gave no clear answer ({error}): check it")
+            unclear = f"{platform} gave no clear answer ({error}): check it"
+            self._end(comment_id, reply, "unconfirmed", unclear)
             return
         except (OutsideError, NotSupported, ValueError, Deferred) as error:
-            self._end(comment_id, "failed", text, f"{platform}: {error}", escalate=True)
+            self._end(comment_id, reply, "failed", f"{platform}: {error}", escalate=escalate)
             return
         except Exception as error:  # the request may have left: never sent again
             log.exception("replying to %s failed unexpectedly", comment_id)
-            self._end(comment_id, "unconfirmed", text, f"an unexpected error during the request: {error!r}")
+            self._end(comment_id, reply, "unconfirmed", f"an unexpected error during the request: {error!r}")
             return
         replied_at = datetime.now(UTC)
-        waited = replied_at - datetime.fromisoformat(stored["at"].replace("Z", "+00:00"))
-        sent = {"status": "sent", "text": text, "reply_id": replied.external_id, "at": iso(replied_at)}
-        repository.set_reply(
-            comment_id, sent, extra={"first_response_s": max(0, int(waited.total_seconds()))}
-        )
+        sent = {**reply, "status": "sent", "reply_id": replied.external_id, "at": iso(replied_at)}
+        extra = {}
+        if "first_response_s" not in stored:
+            waited = replied_at - datetime.fromisoformat(stored["at"].replace("Z", "+00:00"))
+            extra["first_response_s"] = max(0, int(waited.total_seconds()))
+        repository.set_reply(comment_id, sent, extra=extra)
         self.counts["replied"] += 1
 
-    def _end(self, comment_id: str, status: str, text: str, error: str, *, escalate: bool = False) -> None:
-        """A reply that did not go out; a failed one leaves the comment for a person (ESCALATE)."""
+    def _end(self, comment_id: str, reply: dict, status: str, error: str, *, escalate: bool = False) -> None:
         extra = {"triage": "ESCALATE", "reason": f"the automatic reply failed: {error}"} if escalate else None
-        reply = {"status": status, "text": text, "error": error, "at": iso(datetime.now(UTC))}
-        repository.set_reply(comment_id, reply, extra=extra)
+        ended = {**reply, "status": status, "error": error, "at": iso(datetime.now(UTC))}
+        repository.set_reply(comment_id, ended, extra=extra)
 
 
 def _context(platform: str, post: dict, comment: PlatformComment) -> dict[str, str]:

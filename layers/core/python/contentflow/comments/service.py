@@ -1,14 +1,18 @@
-"""The triage rules and ignore-examples (each change audited in its own transaction), and the text of an
-automatic reply: the auto rule's template, or Amazon Bedrock's answer when `REPLY_MODEL_ID` is set,
-either one judged by the compliance gate and the platform's length limit before it may be sent.
-
-The API (routes to come) and the poller call these; nothing here sends anything to a platform.
+"""What the API and the poller do with comments: read them a page at a time, a person's reply queued for
+the poller, a person's triage; the triage rules and ignore-examples (each change audited in its own
+transaction); the text of an automatic reply: the auto rule's template, or Amazon Bedrock's answer
+when `REPLY_MODEL_ID` is set, either one judged by the compliance gate and the platform's length limit
+before it may be sent. Nothing here sends anything to a platform: the poller does.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import heapq
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,10 +22,14 @@ from pydantic import ValidationError
 
 from contentflow.aws import client
 from contentflow.comments import repository
+from contentflow.comments.models import Comment, CommentDetail, CommentPage, Decision, TriageOverride
 from contentflow.comments.triage import IgnoreExample, InvalidRule, TriageRule, validate_rule
 from contentflow.compliance.models import Content
 from contentflow.compliance.service import check
 from contentflow.config import get_settings
+from contentflow.ids import ulid
+from contentflow.platforms.registry import capabilities
+from contentflow.resources import job_queue
 from contentflow.security import audit
 
 log = logging.getLogger(__name__)
@@ -45,10 +53,157 @@ class VersionConflict(Exception):
     """The item changed since the version a change was made from: read it again, then change it."""
 
 
+class InvalidReply(ValueError):
+    """A reply text the platform or the compliance gate would refuse (422)."""
+
+
+class Refused(ValueError):
+    """A change the comment's state does not allow now (409)."""
+
+
 class InvalidExample(ValueError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
         self.errors = errors
+
+
+# --- comments ------------------------------------------------------------------------------------
+
+TRIAGES = ("IGNORE", "ESCALATE", "AUTO_REPLY")
+
+
+def list_comments(
+    triage: str | None, post_id: str | None, since: str | None, limit: int, cursor: str | None
+) -> CommentPage:
+    """Newest first: a post's comments (its thread, the account's replies included), or the triaged
+    comments of one or every triage, merged from their index partitions. The cursor holds where each
+    partition stopped, so a page never repeats or skips a comment."""
+    after = _decode(cursor)
+    if post_id:
+        sources = {"post": ("by_post", ("post_id", post_id), triage)}
+    else:
+        sources = {t: ("by_triage", ("triage", t), None) for t in ((triage,) if triage else TRIAGES)}
+    if set(after) - set(sources):
+        raise ValueError("cursor is not one this API returned for these filters")
+
+    def read(name: str) -> Iterator[tuple[str, dict]]:
+        index, key, only = sources[name]
+        for item in repository.newest(index, key, since=since, after=after.get(name), triage=only):
+            yield name, item
+
+    merged = heapq.merge(*(read(name) for name in sources), key=lambda pair: pair[1]["at"], reverse=True)
+    items, last = [], dict(after)
+    for name, item in merged:
+        if len(items) == limit:
+            return CommentPage(items=items, next_cursor=_encode(last))
+        items.append(Comment.of(item))
+        last[name] = {"at": item["at"], "comment_id": item["comment_id"]}
+    return CommentPage(items=items)
+
+
+def _encode(places: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(places, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> dict[str, dict[str, str]]:
+    if not cursor:
+        return {}
+    try:
+        places = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):
+        raise ValueError("cursor is not one this API returned") from None
+    if not isinstance(places, dict) or not all(
+        isinstance(p, dict) and set(p) == {"at", "comment_id"} and all(isinstance(v, str) for v in p.values())
+        for p in places.values()
+    ):
+        raise ValueError("cursor is not one this API returned")
+    return places
+
+
+def get_comment(comment_id: str) -> CommentDetail:
+    item = _stored(comment_id)
+    decisions = [Decision.model_validate(d) for d in repository.decisions(comment_id)]
+    return CommentDetail.model_validate({**Comment.of(item).model_dump(), "decisions": decisions})
+
+
+def _stored(comment_id: str) -> dict:
+    item = repository.get(comment_id)
+    if item is None:
+        raise NotFound(f"no comment {comment_id!r}")
+    return item
+
+
+def reply(comment_id: str, text: str) -> Comment:
+    """A person's reply, queued (audited in the same transaction) for the poller to send under the
+    kill-switch and real_publish. Refused when the comment is the account's own or already has a
+    reply that went out or may have; a text the platform or the compliance gate would refuse, 422."""
+    stored = _stored(comment_id)
+    if stored.get("by_account"):
+        raise Refused(f"comment {comment_id!r} is the account's own")
+    most = capabilities(stored["platform"]).reply_max
+    if len(text) > most:
+        raise InvalidReply(f"the reply has {len(text)} characters; {stored['platform']} takes {most}")
+    verdict = check(Content(text=text), REPLY_QUALITY)
+    if not verdict.allowed:
+        raise InvalidReply(f"the reply is blocked by {verdict.rule}: {verdict.reason}")
+    queued = {
+        "status": "queued",
+        "text": text,
+        "source": "person",
+        "by": audit.current_actor(),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    entry = audit.in_transaction(
+        "comments.reply", f"comment:{comment_id}", before=stored.get("reply"), after=queued
+    )
+    if not repository.queue_reply(comment_id, queued, along=(entry,)):
+        status = (repository.get(comment_id) or {}).get("reply", {}).get("status")
+        raise Refused(f"comment {comment_id!r} already has a reply ({status}): it is not answered twice")
+    return Comment.of({**stored, "reply": queued})
+
+
+def send_soon(comment_id: str) -> None:
+    """Start a replies-only run of the poller now; if the queue cannot take it, the next scheduled
+    poll sends the reply (it stays queued): nothing is lost."""
+    from contentflow.jobs import repository as jobs
+    from contentflow.jobs.service import job_message
+
+    message = job_message("comments_poll", {"replies_only": True}, f"comments_poll#reply#{ulid()}")
+    try:
+        jobs.send(job_queue("comments_poll").name, message.model_dump_json())
+    except (BotoCoreError, ClientError):
+        log.exception("the reply to %s waits for the next poll: its run could not be queued", comment_id)
+
+
+def override_triage(comment_id: str, change: TriageOverride) -> Comment:
+    """A person's triage, stored as a decision of its own and audited, in one transaction conditional
+    on the decision it overrides (409 if the triage changed meanwhile). An automatic reply not yet
+    sent is stopped: the poller sends only while the comment is AUTO_REPLY."""
+    stored = _stored(comment_id)
+    if stored.get("by_account"):
+        raise Refused(f"comment {comment_id!r} is the account's own: it has no triage")
+    decided_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    actor = audit.current_actor()
+    changes = {
+        "triage": change.triage,
+        "rule_id": None,
+        "reason": change.reason,
+        "confidence": 1.0,
+        "decided_at": decided_at,
+        "decided_by": actor,
+    }
+    decision = {"decided_at": decided_at, "triage": change.triage, "reason": change.reason}
+    decision |= {"confidence": 1.0, "downgraded": False, "by": actor}
+    before = {k: stored.get(k) for k in ("triage", "rule_id", "reason")}
+    entry = audit.in_transaction(
+        "comments.triage",
+        f"comment:{comment_id}",
+        before=before,
+        after={"triage": change.triage, "reason": change.reason},
+    )
+    if not repository.set_triage(comment_id, changes, decision, seen=stored["decided_at"], along=(entry,)):
+        raise VersionConflict(f"comment {comment_id!r} was triaged meanwhile: read it again, then decide")
+    return Comment.of({**stored, **changes})
 
 
 # --- rules and examples ---------------------------------------------------------------------------
@@ -90,8 +245,9 @@ def put_rule(data: Mapping[str, Any], *, version: int | None = None) -> TriageRu
     return _rule(saved)
 
 
-def delete_rule(rule_id: str, *, version: int | None = None) -> None:
-    _delete("rule", rule_id, version)
+def delete_rule(rule_id: str, *, version: int | None = None) -> TriageRule:
+    """Delete a rule (from `version` when given); the rule as it was."""
+    return _rule(_delete("rule", rule_id, version))
 
 
 def list_examples() -> list[IgnoreExample]:
@@ -121,8 +277,8 @@ def put_example(data: Mapping[str, Any], *, version: int | None = None) -> Ignor
     return _example(_put("example", example.example_id, values, stored, version))
 
 
-def delete_example(example_id: str, *, version: int | None = None) -> None:
-    _delete("example", example_id, version)
+def delete_example(example_id: str, *, version: int | None = None) -> IgnoreExample:
+    return _example(_delete("example", example_id, version))
 
 
 def _target(store: str, item_id: str) -> str:
@@ -147,7 +303,7 @@ def _put(store: str, item_id: str, values: dict, stored: dict | None, version: i
     return {**item, "version": seen + 1}
 
 
-def _delete(store: str, item_id: str, version: int | None) -> None:
+def _delete(store: str, item_id: str, version: int | None) -> dict:
     stored = repository.get_item(store, item_id)
     if stored is None:
         raise NotFound(f"no {store} {item_id!r}")
@@ -157,6 +313,7 @@ def _delete(store: str, item_id: str, version: int | None) -> None:
         raise VersionConflict(
             f"{store} {item_id!r} is no longer at version {seen}: read it again, then delete it"
         )
+    return stored
 
 
 # --- the text of an automatic reply ---------------------------------------------------------------
@@ -229,16 +386,23 @@ def _ask_model(
 __all__ = [
     "Answer",
     "InvalidExample",
+    "InvalidReply",
     "InvalidRule",
     "NotFound",
+    "Refused",
     "VersionConflict",
     "answer",
     "delete_example",
     "delete_rule",
+    "get_comment",
     "get_example",
     "get_rule",
+    "list_comments",
     "list_examples",
     "list_rules",
+    "override_triage",
     "put_example",
     "put_rule",
+    "reply",
+    "send_soon",
 ]

@@ -12,8 +12,9 @@
 4. k-means there: k-means++ starts (D² sampling), Lloyd's iterations, `RESTARTS` restarts keeping
    the lowest inertia, all from one `numpy.random.default_rng(seed)`: the same texts and seed give
    the same topics.
-5. Each topic: its terms by mean TF-IDF weight over its comments (the label is the first three),
-   its size, and its most central comments (closest to its centre, distinct texts, up to three).
+5. Each topic: its terms and their mean TF-IDF weight over its comments (the label is the first
+   three), its size, and its most central comments (closest to its centre, distinct texts, up to
+   three).
 
 Comments without a word that counts (emoji only, stop words only, or only words no other comment
 uses) belong to no topic.
@@ -47,6 +48,7 @@ class Topic(BaseModel):
     label: str = Field(description="its top terms, most weighty first")
     size: int = Field(description="how many comments it holds")
     terms: list[str] = Field(description=f"up to {TOP_TERMS} top terms by weight in its centre")
+    weights: list[float] = Field(description="each term's mean TF-IDF weight over its comments, as `terms`")
     examples: list[str] = Field(description=f"up to {EXAMPLES} of its most central comments, distinct")
     example_indices: list[int] = Field(description="the examples' positions in the texts given")
     members: list[int] = Field(description="the positions of all its comments in the texts given")
@@ -176,7 +178,7 @@ def _topic(
 ) -> Topic:
     rows = np.flatnonzero(labels == cluster)
     if not len(rows):
-        return Topic(label="", size=0, terms=[], examples=[], example_indices=[], members=[])
+        return Topic(label="", size=0, terms=[], weights=[], examples=[], example_indices=[], members=[])
     centre = vectors[rows].mean(axis=0)
     order = sorted(np.flatnonzero(centre > 0), key=lambda column: (-centre[column], terms[column]))
     top = [terms[column] for column in order[:TOP_TERMS]]
@@ -194,6 +196,7 @@ def _topic(
         label=", ".join(top[:LABEL_TERMS]),
         size=len(rows),
         terms=top,
+        weights=[float(centre[column]) for column in order[:TOP_TERMS]],
         examples=examples,
         example_indices=indices,
         members=[kept[row] for row in rows],

@@ -17,6 +17,11 @@ class TransientError(OutsideError):
         self.retry_after_s = retry_after_s
 
 
+class RateLimited(TransientError):
+    """The platform said too many requests (HTTP 429, or its rate-limit reasons): counted apart, so the
+    autopilot can slow the platform's bucket."""
+
+
 class PermanentError(OutsideError):
     pass
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
 
 from contentflow.jobs import repository
 from contentflow.jobs.errors import Deferred
@@ -21,10 +23,34 @@ CONTENDED_TRIES = 5
 
 
 def configured_limits() -> dict[str, float]:
+    """Calls per minute per platform: the `RL_<PLATFORM>_PMIN` settings, unless a slower override is
+    stored (the autopilot's, after repeated 429s; undone by it or an operator)."""
     from contentflow.config import get_settings
 
     settings = get_settings()
-    return {p: float(getattr(settings, f"rl_{p}_pmin")) for p in PLATFORMS}
+    limits = {p: float(getattr(settings, f"rl_{p}_pmin")) for p in PLATFORMS}
+    for platform, override in repository.rate_overrides().items():
+        if platform in limits:
+            limits[platform] = min(limits[platform], float(override["per_minute"]))
+    return limits
+
+
+def set_override(platform: str, per_minute: float | None, reason: str, **details: Any) -> dict | None:
+    """Run a platform's bucket at `per_minute` (None: at its setting again; `details` kept with it),
+    audited in the same transaction; the override it replaced (None: none)."""
+    from contentflow.aws import transact_write
+    from contentflow.security import audit
+
+    if platform not in PLATFORMS:
+        raise ValueError(f"no rate limit for {platform!r}: expected one of {', '.join(PLATFORMS)}")
+    before = repository.rate_overrides().get(platform)
+    after = None
+    if per_minute is not None:
+        after = {"per_minute": Decimal(f"{per_minute:.3f}"), "reason": reason, "at": int(time.time())}
+        after |= {"by": audit.current_actor(), **details}
+    entry = audit.in_transaction("ratelimit.override", f"platform:{platform}", before=before, after=after)
+    transact_write([repository.rate_override_write(platform, after), entry])
+    return before
 
 
 class RateLimiter:

@@ -16,6 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client
+from contentflow.dynamo import to_item
 from contentflow.observability import CORRELATION_ATTRIBUTE, current_correlation_id
 from contentflow.resources import QUEUES, queue_url, table_name
 
@@ -447,3 +448,25 @@ def _attributes(message: dict) -> dict:
 def known_queues() -> dict[str, str]:
     """Physical queue name → catalog name."""
     return {q.physical_name: q.name for q in QUEUES.values()}
+
+
+RATE_OVERRIDES = "rate_overrides"
+
+
+def rate_overrides() -> dict[str, dict]:
+    """Platforms whose bucket runs slower than its setting: platform → per_minute, reason, at, by."""
+    found = client("dynamodb").query(
+        TableName=table_name("state"),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": RATE_OVERRIDES}},
+        ConsistentRead=True,
+    )["Items"]
+    return {item["sk"]["S"]: _plain(item) for item in found}
+
+
+def rate_override_write(platform: str, values: dict | None) -> dict:
+    """The transaction item that sets (or, for None, removes) a platform's override."""
+    key = _state_key(RATE_OVERRIDES, platform)
+    if values is None:
+        return {"Delete": {"TableName": table_name("state"), "Key": key}}
+    return {"Put": {"TableName": table_name("state"), "Item": {**key, **to_item(values)}}}

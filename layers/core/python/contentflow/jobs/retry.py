@@ -18,7 +18,14 @@ import httpx
 from botocore.exceptions import ClientError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
-from contentflow.jobs.errors import Deferred, OutsideError, PermanentError, QuotaExhausted, TransientError
+from contentflow.jobs.errors import (
+    Deferred,
+    OutsideError,
+    PermanentError,
+    QuotaExhausted,
+    RateLimited,
+    TransientError,
+)
 
 THROTTLING_CODES = frozenset(
     {
@@ -73,7 +80,9 @@ def check(response: httpx.Response) -> httpx.Response:
     reasons = _reasons(response)
     if reasons & QUOTA_REASONS:
         raise QuotaExhausted(f"HTTP {status}: quota exhausted ({', '.join(sorted(reasons))})", retry_after)
-    if status in (408, 429) or status >= 500 or reasons & RATE_REASONS:
+    if status == 429 or reasons & RATE_REASONS:
+        raise RateLimited(f"HTTP {status} from {response.request.url.host}", retry_after)
+    if status == 408 or status >= 500:
         raise TransientError(f"HTTP {status} from {response.request.url.host}", retry_after)
     raise PermanentError(f"HTTP {status} from {response.request.url.host}: {response.text[:200]}")
 

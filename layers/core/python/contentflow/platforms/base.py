@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
-from contentflow.jobs.errors import PermanentError, TransientError
+from contentflow.jobs.errors import PermanentError, RateLimited, TransientError
 from contentflow.jobs.retry import check, parse_retry_after
 from contentflow.platforms.errors import MalformedResponse, NotSupported, PublishUncertain, Unauthorized
 from contentflow.platforms.models import (
@@ -198,7 +198,8 @@ def created_json(response: httpx.Response, platform: str, message: str = "") -> 
     if status == 401:
         raise Unauthorized(f"{described} (credentials refused)")
     if status in (408, 429, 503):
-        raise TransientError(described, parse_retry_after(response.headers.get("retry-after")))
+        kind = RateLimited if status == 429 else TransientError
+        raise kind(described, parse_retry_after(response.headers.get("retry-after")))
     if status >= 500:
         raise PublishUncertain(f"{described}; the post may exist")
     if status >= 400:

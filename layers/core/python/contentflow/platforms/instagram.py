@@ -41,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from contentflow.jobs.errors import PermanentError, TransientError
+from contentflow.jobs.errors import PermanentError, RateLimited, TransientError
 from contentflow.jobs.retry import parse_retry_after
 from contentflow.platforms.base import (
     CommentCursor,
@@ -90,6 +90,7 @@ NO_OBJECT_CODES = frozenset({100, 803})  # an id (or alias) that does not exist
 NO_OBJECT = re.compile(r"do(?:es)? not exist", re.IGNORECASE)
 # Refusals of media_publish that say nothing was posted: rate limits, and 9007 "media not ready".
 PUBLISH_LATER_CODES = frozenset({4, 17, 32, 613, 80002, 9007})
+RATE_CODES = frozenset({4, 17, 32, 613, 80002})  # application, user, page and Instagram rate limits
 SERVER_CODES = frozenset({1, 2})  # unknown or unexpected errors: for media_publish, the post may exist
 # `user` is answered only for the account's own comments (its replies), `username` for the others.
 COMMENT = "id,text,timestamp,username,from,user,parent_id,like_count"
@@ -302,7 +303,8 @@ def _publish_refusal(response: httpx.Response, doing: str = "publishing") -> str
     if code == TOKEN_CODE:
         raise Unauthorized(described)
     if code in PUBLISH_LATER_CODES and response.status_code < 500:
-        raise TransientError(described, parse_retry_after(response.headers.get("retry-after")))
+        kind = RateLimited if code in RATE_CODES else TransientError
+        raise kind(described, parse_retry_after(response.headers.get("retry-after")))
     if code in SERVER_CODES and response.status_code != 503:  # a 503 posted nothing: created_json says so
         raise PublishUncertain(f"{described}; the post may exist")
     return f"Graph error {code}: {message}"
@@ -371,7 +373,8 @@ def _graph_error(response: httpx.Response, ids: Sequence[str]) -> bool:
     if code == TOKEN_CODE or response.status_code == 401:
         raise Unauthorized(described)
     if code in THROTTLING_CODES or error.get("is_transient") is True:  # Graph flags some retryable errors
-        raise TransientError(described, parse_retry_after(response.headers.get("retry-after")))
+        kind = RateLimited if code in RATE_CODES else TransientError
+        raise kind(described, parse_retry_after(response.headers.get("retry-after")))
     if _permission_code(code):
         raise PermanentError(described)
     if code in NO_OBJECT_CODES and (NO_OBJECT.search(message) or error.get("error_subcode") == 33):

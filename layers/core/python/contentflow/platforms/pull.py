@@ -23,7 +23,7 @@ from contentflow.analytics.reports import ClickCounts
 from contentflow.config import get_settings
 from contentflow.jobs import JobContext, QuotaExhausted, job
 from contentflow.jobs import repository as jobs
-from contentflow.jobs.errors import Deferred, PermanentError, TransientError
+from contentflow.jobs.errors import Deferred, PermanentError, RateLimited, TransientError
 from contentflow.platforms import quota
 from contentflow.platforms import repository as accounts
 from contentflow.platforms.errors import Gone, MalformedResponse, Unauthorized
@@ -38,6 +38,7 @@ OUTCOMES = (  # what a failed call counts as, most specific first
     (Unauthorized, "unauthorized"),
     (QuotaExhausted, "quota_exhausted"),
     (MalformedResponse, "malformed"),
+    (RateLimited, "rate_limited"),
     (TransientError, "transient"),
     (PermanentError, "rejected"),
 )

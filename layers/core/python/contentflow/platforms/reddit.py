@@ -52,7 +52,7 @@ from prawcore.rate_limit import RateLimiter
 from prawcore.sessions import RetryStrategy
 from urllib3.exceptions import MaxRetryError
 
-from contentflow.jobs.errors import OutsideError, PermanentError, TransientError
+from contentflow.jobs.errors import OutsideError, PermanentError, RateLimited, TransientError
 from contentflow.jobs.retry import parse_retry_after
 from contentflow.platforms.base import CommentCursor, Connector, publish_options, reply_text, utc_time, whole
 from contentflow.platforms.errors import (
@@ -431,7 +431,7 @@ def _error(error: Exception, had_token: bool) -> OutsideError:
     """The job runtime's kind of a prawcore or PRAW failure."""
     if isinstance(error, prawcore.TooManyRequests):
         wait = parse_retry_after(error.response.headers.get("retry-after"))
-        return TransientError("reddit: HTTP 429 too many requests", wait)
+        return RateLimited("reddit: HTTP 429 too many requests", wait)
     if isinstance(error, prawcore.BadJSON):
         return MalformedResponse("reddit answered a body that is not JSON")
     if isinstance(error, prawcore.OAuthException):  # a 200 from the token endpoint saying "error"
@@ -448,7 +448,7 @@ def _error(error: Exception, had_token: bool) -> OutsideError:
     if isinstance(error, prawcore.ResponseException):
         status = error.response.status_code
         if status in (408, 429) or status >= 500:
-            return TransientError(
+            return (RateLimited if status == 429 else TransientError)(
                 f"reddit: HTTP {status}", parse_retry_after(error.response.headers.get("retry-after"))
             )
         return PermanentError(f"reddit: HTTP {status}: {error.response.text[:200]}")

@@ -3,10 +3,13 @@
 - `state`: `platform#<name>` / `account`: status (`ok`, `not_configured`, `unauthorized`), reason,
   since, and the fingerprint of the credentials it was judged with (never the credentials).
 - `state`: `quota#<name>` / `<quota day>`: units `used` that day (the day ends at the platform's reset).
-- `stats`: `total` / `api_calls#<name>#<outcome>`: calls made, attribute `calls` (the exporter's counter).
+- `stats`: `total` / `api_calls#<name>#<outcome>`: calls made, attribute `calls` (the exporter's counter),
+  and `day#<UTC day>` / `api_calls#<name>#<outcome>` the same per day (the autopilot's recent 429s).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
 
@@ -75,9 +78,23 @@ def quota_used(platform: str, day: str) -> int:
 
 
 def count_call(platform: str, outcome: str) -> None:
-    client("dynamodb").update_item(
+    """Count a call in `total` (the exporter's counter) and in its UTC day's row (the autopilot reads
+    recent rate limiting there)."""
+    day = datetime.now(UTC).date().isoformat()
+    for pk in ("total", f"day#{day}"):
+        client("dynamodb").update_item(
+            TableName=table_name("stats"),
+            Key=_state_key(pk, f"api_calls#{platform}#{outcome}"),
+            UpdateExpression="ADD calls :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+
+
+def calls_on(day: str) -> dict[tuple[str, str], int]:
+    """The day's calls per (platform, outcome)."""
+    found = client("dynamodb").query(
         TableName=table_name("stats"),
-        Key=_state_key("total", f"api_calls#{platform}#{outcome}"),
-        UpdateExpression="ADD calls :one",
-        ExpressionAttributeValues={":one": {"N": "1"}},
-    )
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :calls)",
+        ExpressionAttributeValues={":pk": {"S": f"day#{day}"}, ":calls": {"S": "api_calls#"}},
+    )["Items"]
+    return {tuple(i["sk"]["S"].split("#")[1:3]): int(i["calls"]["N"]) for i in found}

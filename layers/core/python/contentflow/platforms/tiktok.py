@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 import httpx
 
-from contentflow.jobs.errors import PermanentError, TransientError
+from contentflow.jobs.errors import PermanentError, RateLimited, TransientError
 from contentflow.jobs.retry import parse_retry_after
 from contentflow.platforms.base import (
     Connector,
@@ -201,7 +201,7 @@ def _created(response: httpx.Response) -> dict:
         raise PublishingNotConfigured(f"{described}: the access token needs the video.publish scope")
     if code in POST_LATER_CODES:
         wait = parse_retry_after(response.headers.get("retry-after")) or POST_LATER_CODES[code]
-        raise TransientError(described, wait)
+        raise (RateLimited if code == "rate_limit_exceeded" else TransientError)(described, wait)
     if code == "internal_error" and response.status_code != 503:
         raise PublishUncertain(f"{described}; the post may exist")
     body = created_json(response, "tiktok", f"error {code}: {message}")
@@ -234,7 +234,8 @@ def _fail(response: httpx.Response, code: str, message: str) -> NoReturn:
     if code in UNAUTHORIZED_CODES:
         raise Unauthorized(described)
     if code in TRANSIENT_CODES:
-        raise TransientError(described, parse_retry_after(response.headers.get("retry-after")))
+        kind = RateLimited if code == "rate_limit_exceeded" else TransientError
+        raise kind(described, parse_retry_after(response.headers.get("retry-after")))
     if code in PERMANENT_CODES:
         raise PermanentError(described)
     checked_json(response)  # an unknown code: the HTTP status decides, if it says failure

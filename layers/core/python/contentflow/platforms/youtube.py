@@ -54,7 +54,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaIoBaseUpload
 
-from contentflow.jobs.errors import OutsideError, PermanentError, QuotaExhausted, TransientError
+from contentflow.jobs.errors import OutsideError, PermanentError, QuotaExhausted, RateLimited, TransientError
 from contentflow.jobs.retry import QUOTA_REASONS, RATE_REASONS, parse_retry_after
 from contentflow.platforms.base import CommentCursor, Connector, publish_options, reply_text, utc_time, whole
 from contentflow.platforms.errors import (
@@ -367,7 +367,8 @@ class YouTubeConnector(Connector):
         if error in ("invalid_grant", "invalid_client", "unauthorized_client") or response.status == 401:
             raise Unauthorized(described)
         if response.status in (408, 429) or response.status >= 500:
-            raise TransientError(described, parse_retry_after(response.get("retry-after")))
+            kind = RateLimited if response.status == 429 else TransientError
+            raise kind(described, parse_retry_after(response.get("retry-after")))
         if response.status == 200:
             raise MalformedResponse("youtube: the token endpoint answered no access_token")
         raise PermanentError(described)
@@ -525,7 +526,9 @@ def _error(error: HttpError) -> OutsideError:
         return QuotaExhausted(text, retry_after_s=seconds_until_reset(zone, datetime.now(UTC)))
     if status == 401 or reasons & KEY_REASONS or (status == 400 and "api key" in message.lower()):
         return Unauthorized(text)
-    if status in (408, 429) or status >= 500 or reasons & RATE_REASONS:
+    if status == 429 or reasons & RATE_REASONS:
+        return RateLimited(text, retry_after_s=parse_retry_after(error.resp.get("retry-after")))
+    if status == 408 or status >= 500:
         return TransientError(text, retry_after_s=parse_retry_after(error.resp.get("retry-after")))
     return PermanentError(text)
 

@@ -9,8 +9,9 @@
 - `stats`, written with each change of a post's numbers, in one transaction:
   `post#<post_id>` / `day#<D>`: what that day added to each counter (ADD) and the numbers after it;
   `day#<D>` / `metrics#<platform>#<source>`: the day's change per platform and source (api or
-  estimated), which reports read; `total` / `post_views#<platform>#<source>`: views gained, never
-  reduced (the exporter's counter).
+  estimated), which reports read; `window#<label>` / `metrics#<platform>#<source>`: the same change
+  in the 2-hour Paris window of the instant it was recorded (the KPIs read it, contentflow.kpi);
+  `total` / `post_views#<platform>#<source>`: views gained, never reduced (the exporter's counter).
 - `post_runs`, `<post id>` / `<time>#<ulid>`: every publishing attempt of a post, its outcome and the
   platform's answer (contentflow.publishing writes them).
 """

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from contentflow.ids import ulid
+from contentflow.kpi.windows import label_of_utc_hour
 from contentflow.links import repository as links
 from contentflow.platforms.models import METRICS, SOURCES
 from contentflow.platforms.registry import CONNECTED
@@ -221,8 +222,10 @@ def _decode(cursor: str | None) -> str | None:
 # --- numbers ------------------------------------------------------------------------------------------
 
 
-def stats_rows(post: dict, metrics: dict[str, int], source: str, day: str) -> list:
-    """What changing the post's numbers to `metrics` (from `source`) writes to stats on `day`."""
+def stats_rows(post: dict, metrics: dict[str, int], source: str, now: str) -> list:
+    """What changing the post's numbers to `metrics` (from `source`) at the instant `now` writes to
+    stats: the post's and the platform's rows of that day and of that 2-hour Paris window."""
+    day, window = now[:10], label_of_utc_hour(now[:13])
     old = post.get("metrics") or {}
     old_source = post.get("metrics_source") or "none"
     by_source: dict[str, dict[str, int]] = defaultdict(dict)
@@ -237,6 +240,7 @@ def stats_rows(post: dict, metrics: dict[str, int], source: str, day: str) -> li
     rows = [((f"post#{post['post_id']}", f"day#{day}"), change, {"metrics": metrics, "source": source})]
     for name, deltas in by_source.items():
         rows.append(((f"day#{day}", f"metrics#{platform}#{name}"), deltas, {}))
+        rows.append(((f"window#{window}", f"metrics#{platform}#{name}"), deltas, {}))
         if deltas.get("views", 0) > 0:
             rows.append((("total", f"post_views#{platform}#{name}"), {"views": deltas["views"]}, {}))
     return rows
@@ -285,7 +289,7 @@ def record_all(numbers: list[Numbers]) -> int:
     post changed meanwhile is redone post by post, each re-read and compared again."""
     now = now_iso()
     changed = 0
-    for chunk in _chunks([n for n in numbers if n.changed()], now[:10]):
+    for chunk in _chunks([n for n in numbers if n.changed()], now):
         rows: dict[tuple[str, str], tuple[dict, dict]] = {}
         for _, post_rows in chunk:
             for key, adds, sets in post_rows:
@@ -306,12 +310,12 @@ def record_all(numbers: list[Numbers]) -> int:
     return changed
 
 
-def _chunks(numbers: list[Numbers], day: str):
+def _chunks(numbers: list[Numbers], now: str):
     """Consecutive posts whose writes (one per post, one per distinct stats row) fit a transaction."""
     chunk: list = []
     keys: set = set()
     for n in numbers:
-        post_rows = stats_rows(n.post, n.metrics, n.source, day)
+        post_rows = stats_rows(n.post, n.metrics, n.source, now)
         new_keys = keys | {key for key, _, _ in post_rows}
         if chunk and len(chunk) + 1 + len(new_keys) > MAX_ACTIONS:
             yield chunk
@@ -335,7 +339,7 @@ def _record_alone(numbers: Numbers) -> int:
         actions = [repository.post_update(numbers.post, numbers.changes(now))]
         actions += [
             repository.stats_update(*row)
-            for row in stats_rows(numbers.post, numbers.metrics, numbers.source, now[:10])
+            for row in stats_rows(numbers.post, numbers.metrics, numbers.source, now)
         ]
         if repository.write(actions):
             numbers.applied(now)

@@ -79,7 +79,10 @@ def _first_attempt(ctx: JobContext, post: dict) -> dict:
         return _end(post, "failed", "blocked", f"blocked by {verdict.rule}: {verdict.reason}")
     if ctx.flag("kill_switch"):
         return _end(post, "skipped", "skipped", "the kill-switch is on: nothing is published")
-    platform, choice = _platform(post)
+    try:
+        platform, choice = _platform(post)
+    except Unroutable as error:
+        return _end(post, "failed", "failed", str(error))
     if not ctx.flag("real_publish"):
         changes = {"platform": platform, "choice": choice}
         reason = "real_publish is off: a dry run, nothing was sent (the runs log shows the request)"
@@ -92,15 +95,22 @@ def _first_attempt(ctx: JobContext, post: dict) -> dict:
     return _send(ctx, post, platform, choice=choice)
 
 
+class Unroutable(Exception):
+    """An "auto" post the bandit may not send anywhere (every arm it could take is paused)."""
+
+
 def _platform(post: dict) -> tuple[str, dict | None]:
     """The post's platform; for "auto", the bandit's choice among the platforms that take the post."""
-    if post["platform"] != "auto":
-        return post["platform"], None
+    if post["platform"] != "auto":  # chosen already, or routed ahead by the autopilot (its choice kept)
+        return post["platform"], post.get("choice")
     from contentflow.bandit import service as bandit
     from contentflow.bandit.models import ChoiceContext
 
     arms = [f"{p}|{post['lang']}|{post['hook_id']}" for p in post["eligible"]]
-    chosen = bandit.choose_arm(ChoiceContext(arms=arms, post_id=post["post_id"], source="publishing"))
+    try:
+        chosen = bandit.choose_arm(ChoiceContext(arms=arms, post_id=post["post_id"], source="publishing"))
+    except bandit.NoEligibleArm as error:
+        raise Unroutable(f"no platform left for this post: {error}") from None
     bandit.attach_post(chosen.choice_id, post["post_id"])
     choice = {
         "choice_id": chosen.choice_id,

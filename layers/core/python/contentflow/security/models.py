@@ -21,6 +21,8 @@ SCOPES: dict[str, str] = {
     "bandit:write": "change the bandit's configuration (discount, cap, lags)",
     "rules:read": "read the compliance rules",
     "rules:write": "change the compliance rules (denylist…)",
+    "comments:read": "read comments, their triage, KPIs' comment figures and topics",
+    "comments:write": "answer comments, override their triage, change triage rules and ignore-examples",
     "jobs:read": "read the runs journal and the dead-letter queues",
     "jobs:admin": "start jobs and requeue dead letters",
     "flags:read": "read the feature flags",
@@ -28,6 +30,8 @@ SCOPES: dict[str, str] = {
     "keys:admin": "create, list and revoke API keys (granting only scopes it holds itself)",
     "audit:read": "read the audit log",
     "metrics:read": "scrape the Prometheus exporter",
+    "ai:read": "read the autopilot's journal of proposals and actions",
+    "ai:admin": "run an autopilot tick (dry or live) and undo its actions",
     "admin": "everything",
 }
 ADMIN = "admin"

@@ -27,17 +27,21 @@ from contentflow.security import audit, headers
 from contentflow.security.inputs import MAX_JSON_DEPTH, too_deep
 from contentflow.security.service import authenticate
 from contentflow.web import (
+    ai_api,
     audit_api,
     bandit_api,
+    comments_api,
     flags_api,
     jobs_api,
     keys_api,
+    kpi_api,
     links_api,
     metrics_api,
     posts_api,
     publishing_api,
     reports_api,
     rules_api,
+    topics_api,
 )
 from contentflow.web.openapi import openapi_document
 from contentflow.web.responses import error, json_response
@@ -62,6 +66,7 @@ def _cors() -> CORSConfig | None:
 app = APIGatewayHttpResolver(enable_validation=True, cors=_cors())
 app.include_router(links_api.router)
 app.include_router(reports_api.router)
+app.include_router(kpi_api.router)
 app.include_router(jobs_api.router)
 app.include_router(flags_api.router)
 app.include_router(metrics_api.router)
@@ -71,6 +76,9 @@ app.include_router(posts_api.router)
 app.include_router(bandit_api.router)
 app.include_router(rules_api.router)
 app.include_router(publishing_api.router)
+app.include_router(comments_api.router)
+app.include_router(ai_api.router)
+app.include_router(topics_api.router)
 
 
 def public_base_url(event: APIGatewayProxyEventV2) -> str:

@@ -1,0 +1,1 @@
+"""The autopilot: signals, proposals scored on the objective, guarded execution, the journal."""
