@@ -1,6 +1,6 @@
-"""The one stack of a stage: the data and media, then the functions and API that use it, their queues and
-schedules, the feature flags, the dashboard and alarms, the cost budget; and the cdk-nag findings it
-accepts (infra_cdk/nag.py)."""
+"""The one stack of a stage: the data, media and click archive, then the functions and API that use it,
+their queues and schedules, the feature flags, the dashboard and alarms, the cost budget; and the
+cdk-nag findings it accepts (infra_cdk/nag.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from infra_cdk.constructs.api import Api
+from infra_cdk.constructs.archive import Archive
 from infra_cdk.constructs.budget import Budget
 from infra_cdk.constructs.data import Data
 from infra_cdk.constructs.flags import Flags
@@ -30,6 +31,7 @@ class ContentFlowStack(cdk.Stack):
         Streams(self, "Streams", tables=data.tables, functions=api.functions, queues=queues.queues)
         secrets = Secrets(self, "Secrets", stage=stage, functions=api.functions)
         storage = Storage(self, "Storage", stage=stage, functions=api.functions)
+        Archive(self, "Archive", bucket=storage.buckets["archive"])
         Schedules(self, "Schedules", queues=queues.queues)
         flags = Flags(self, "Flags", functions=api.functions)
         monitoring = Monitoring(

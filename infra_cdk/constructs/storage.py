@@ -1,5 +1,5 @@
-"""The S3 buckets, one per catalog `Bucket`: private, encrypted, TLS only; each function granted the
-buckets the catalog names for it, and told their names (BUCKET_<NAME>)."""
+"""The S3 buckets, one per catalog `Bucket`: private, encrypted, TLS only, with the catalog's lifecycle
+rules; each function granted the buckets the catalog names for it, and told their names (BUCKET_<NAME>)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from contentflow.resources import BUCKETS, FUNCTIONS
+from contentflow.resources import BUCKETS, FUNCTIONS, LifecycleRule
 from infra_cdk.stages import Stage
 
 # Objects only (presigned uploads and fetches sign with these; the publisher tags what it posted):
@@ -33,12 +33,7 @@ class Storage(Construct):
                 enforce_ssl=True,
                 object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
                 removal_policy=stage.removal_policy,
-                lifecycle_rules=[
-                    s3.LifecycleRule(
-                        id="abort-incomplete-uploads",
-                        abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
-                    )
-                ],
+                lifecycle_rules=[_lifecycle_rule(rule) for rule in spec.lifecycle],
             )
             for spec in BUCKETS.values()
         }
@@ -49,3 +44,24 @@ class Storage(Construct):
                     iam.PolicyStatement(actions=list(OBJECT_ACTIONS), resources=[bucket.arn_for_objects("*")])
                 )
                 fn.add_environment(f"BUCKET_{name.upper()}", bucket.bucket_name)
+
+
+def _lifecycle_rule(spec: LifecycleRule) -> s3.LifecycleRule:
+    """The catalog's rule (the same one `provision()` gives the local buckets) in CDK's terms."""
+    days = cdk.Duration.days
+    return s3.LifecycleRule(
+        id=spec.id,
+        prefix=spec.prefix or None,
+        tag_filters=dict([spec.tag]) if spec.tag else None,
+        transitions=[
+            s3.Transition(
+                storage_class=s3.StorageClass(spec.storage_class), transition_after=days(spec.transition_days)
+            )
+        ]
+        if spec.transition_days is not None
+        else None,
+        expiration=days(spec.expiration_days) if spec.expiration_days is not None else None,
+        abort_incomplete_multipart_upload_after=days(spec.abort_incomplete_upload_days)
+        if spec.abort_incomplete_upload_days is not None
+        else None,
+    )

@@ -147,11 +147,33 @@ class Secret(NamedTuple):
         return f"{resource_prefix()}/{self.name}"
 
 
+class LifecycleRule(NamedTuple):
+    """One S3 lifecycle rule, over the objects under `prefix` (all when empty) carrying `tag`.
+
+    The CDK app and `provision()` both build theirs from these, so moto holds the rules AWS does.
+    """
+
+    id: str
+    prefix: str = ""
+    tag: tuple[str, str] | None = None  # (key, value)
+    transition_days: int | None = None
+    storage_class: str | None = None  # S3's name of it: STANDARD_IA, GLACIER_IR
+    expiration_days: int | None = None
+    abort_incomplete_upload_days: int | None = None
+
+
+# Parts of an upload never completed cost like objects nobody can see: dropped the next day.
+ABORT_INCOMPLETE_UPLOADS = LifecycleRule("abort-incomplete-uploads", abort_incomplete_upload_days=1)
+# Scratch objects (an archive being written, Athena's query results) outlive no week.
+EXPIRE_TMP = LifecycleRule("expire-tmp", prefix="tmp/", expiration_days=7)
+
+
 class Bucket(NamedTuple):
-    """A private, encrypted S3 bucket (public access blocked, TLS only)."""
+    """A private, encrypted S3 bucket (public access blocked, TLS only), and its lifecycle rules."""
 
     name: str
     description: str
+    lifecycle: tuple[LifecycleRule, ...] = (ABORT_INCOMPLETE_UPLOADS, EXPIRE_TMP)
 
     @property
     def physical_name(self) -> str:
@@ -422,9 +444,61 @@ BUCKETS: dict[str, Bucket] = {
     b.name: b
     for b in (
         # Posts' media, uploaded through presigned URLs; tagged status=posted once published.
-        Bucket("media", "Media files of posts (images, videos), uploaded through presigned URLs."),
+        Bucket(
+            "media",
+            "Media files of posts (images, videos), uploaded through presigned URLs.",
+            lifecycle=(
+                ABORT_INCOMPLETE_UPLOADS,
+                EXPIRE_TMP,
+                # Published media is rarely read again: Standard-IA a month after it was posted.
+                LifecycleRule(
+                    "posted-to-infrequent-access",
+                    tag=("status", "posted"),
+                    transition_days=30,
+                    storage_class="STANDARD_IA",
+                ),
+            ),
+        ),
+        Bucket(
+            "archive",
+            "Clicks of each finished day as gzip JSON Lines under archive/clicks/day=YYYY-MM-DD/, "
+            "for Athena.",
+            lifecycle=(
+                ABORT_INCOMPLETE_UPLOADS,
+                EXPIRE_TMP,
+                # Old days are queried seldom but at once: Glacier Instant Retrieval, still read by Athena.
+                LifecycleRule(
+                    "archive-to-glacier-ir", prefix="archive/", transition_days=90, storage_class="GLACIER_IR"
+                ),
+            ),
+        ),
     )
 }
+
+# The click archive as Athena reads it (Glue table `clicks`, infra_cdk/constructs/archive.py): one
+# JSON object a line, the click's attributes by name; `day` is the partition, in the path, not a column.
+CLICK_ARCHIVE_PREFIX = "archive/clicks/"
+CLICK_ARCHIVE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("event_id", "string"),
+    ("code", "string"),
+    ("ts", "string"),  # ISO 8601 UTC with milliseconds: from_iso8601_timestamp(ts)
+    ("platform", "string"),
+    ("post_id", "string"),
+    ("session_id", "string"),
+    ("amount_eur", "decimal(12,4)"),  # the estimate (EPC) credited to the click; 0 for bots
+    ("is_bot", "boolean"),
+    ("ua_family", "string"),
+    ("referrer_host", "string"),
+    ("country", "string"),
+    # What affiliate postbacks added (contentflow.clicks.conversions); absent on most clicks.
+    ("real_amount_eur", "decimal(12,4)"),  # approved, gross: replaces amount_eur as the revenue
+    ("reversed_amount_eur", "decimal(12,4)"),  # taken back by refunds and chargebacks
+    ("pending_amount_eur", "decimal(12,4)"),  # reported pending, not revenue
+    ("pending_closed_eur", "decimal(12,4)"),  # of that pending, since approved or declined
+    ("orders", "array<string>"),
+    ("reversed_orders", "array<string>"),
+    ("pending_orders", "array<string>"),
+)
 
 
 def _every_minutes(minutes: int) -> str:
@@ -768,6 +842,27 @@ def bucket_name(name: str) -> str:
     return BUCKETS[name].physical_name
 
 
+def lifecycle_configuration(bucket: Bucket) -> dict:
+    """The bucket's rules as S3's PutBucketLifecycleConfiguration takes them (and moto keeps them)."""
+
+    def rule(spec: LifecycleRule) -> dict:
+        tag = {"Key": spec.tag[0], "Value": spec.tag[1]} if spec.tag else None
+        if tag and spec.prefix:
+            where = {"And": {"Prefix": spec.prefix, "Tags": [tag]}}
+        else:
+            where = {"Tag": tag} if tag else {"Prefix": spec.prefix}
+        out: dict = {"ID": spec.id, "Status": "Enabled", "Filter": where}
+        if spec.transition_days is not None:
+            out["Transitions"] = [{"Days": spec.transition_days, "StorageClass": spec.storage_class}]
+        if spec.expiration_days is not None:
+            out["Expiration"] = {"Days": spec.expiration_days}
+        if spec.abort_incomplete_upload_days is not None:
+            out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": spec.abort_incomplete_upload_days}
+        return out
+
+    return {"Rules": [rule(spec) for spec in bucket.lifecycle]}
+
+
 def secret_name(name: str) -> str:
     return SECRETS[name].physical_name
 
@@ -851,6 +946,10 @@ def _create_bucket(bucket: Bucket) -> None:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
+    if bucket.lifecycle:
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket.physical_name, LifecycleConfiguration=lifecycle_configuration(bucket)
+        )
 
 
 def _create_secrets() -> None:
