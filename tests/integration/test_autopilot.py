@@ -88,6 +88,10 @@ def test_a_dry_tick_proposes_explains_and_journals_without_executing(api):
     status, _, journal = api("GET", "/api/ai/actions", query={"tick": result["tick_id"]})
     assert status == 200 and {e["kind"] for e in journal["items"]} == {"promote_hook", "pause_arm"}
     assert all(e["dry_run"] and e["outcome"] == "not executed: a dry run" for e in journal["items"])
+    from contentflow.autopilot import repository
+
+    kept = repository.get(journal["items"][0]["action_id"])["expires_at"] - datetime.now(UTC).timestamp()
+    assert abs(kept - repository.JOURNAL_DAYS * 86400) < 60  # the journal expires by TTL
 
 
 def test_a_live_tick_executes_at_most_the_limit_once_per_tick_id_and_can_be_undone(

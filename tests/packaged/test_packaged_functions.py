@@ -326,6 +326,7 @@ CASES = {
     "job_kpi_2h": kpi_2h,
     "job_topics_daily": topics_daily,
     "job_ai_tick": ai_tick,
+    "job_retention": job_check("retention"),
 }
 
 

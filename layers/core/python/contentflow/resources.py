@@ -335,6 +335,7 @@ TABLES: dict[str, Table] = {
         Table(
             "ai_actions",
             pk=Key("action_id"),
+            ttl_attribute="expires_at",
             indexes=(
                 Index("recent", pk=Key("journal"), sk=Key("action_id")),
                 Index("by_tick", pk=Key("tick_id"), sk=Key("action_id")),
@@ -414,6 +415,13 @@ QUEUES: dict[str, Queue] = {
         Queue(
             "job_topics_daily",
             consumer="job_topics_daily",
+            max_receive_count=3,
+            visibility_timeout_s=1800,
+            batch_size=1,
+        ),
+        Queue(
+            "job_retention",
+            consumer="job_retention",
             max_receive_count=3,
             visibility_timeout_s=1800,
             batch_size=1,
@@ -510,6 +518,11 @@ SCHEDULES: tuple[Schedule, ...] = (
         "watchdog", "rate(10 minutes)", "Fails runs stuck in running and sends their messages to the DLQ."
     ),
     Schedule("heartbeat", "rate(5 minutes)", "Proves that schedules, queues and workers work, end to end."),
+    Schedule(
+        "retention",
+        "cron(0 2 * * ? *)",  # 03:00 in Paris in winter, 04:00 in summer: after the night's jobs
+        "Removes failed posts older than 7 days with their runs, comments and decisions.",
+    ),
     Schedule(
         "ai_tick",
         _every_minutes(int(setting("AI_TICK_INTERVAL_MIN"))),
@@ -726,6 +739,12 @@ FUNCTIONS: dict[str, Function] = {
             secrets=PLATFORM_SECRETS,
             buckets=("media",),
             flags="read",
+        ),
+        job_worker(
+            "retention",
+            "Removes failed posts older than 7 days with their runs, comments and decisions.",
+            timeout_s=300,
+            writes=("posts", "post_runs", "comments", "comment_decisions"),
         ),
         job_worker(
             "ai_tick",

@@ -2,7 +2,8 @@
 
 - `ai_actions`: `action_id` (a ULID: time-ordered) → tick_id, at, kind, target, payload, score,
   confidence, explanation, reversible, executed, outcome, error, undo (what undoing restores),
-  undone_at, undone_by, policy_version, dry_run, and `journal` = "actions" for the `recent` index
+  undone_at, undone_by, policy_version, dry_run, expires_at (TTL: JOURNAL_DAYS), and `journal` =
+  "actions" for the `recent` index
   (every entry newest first); the `by_tick` index lists a tick's.
 - `state`: `ai_tick` / `<tick id>`: claimed before a live tick acts (conditional put), then holding
   its result, so the same tick id runs once. `autopilot` / `agent`: the agent's state (EMAs), each
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +24,7 @@ from contentflow.posts.repository import _numbers
 from contentflow.resources import table_name
 
 JOURNAL = "actions"
+JOURNAL_DAYS = 180  # what the autopilot did stays readable for two quarters, then expires
 TICKS = "ai_tick"
 
 
@@ -84,9 +87,10 @@ def finish_tick(tick_id: str, result: dict) -> None:
 
 
 def record(entry: dict) -> None:
-    client("dynamodb").put_item(
-        TableName=table_name("ai_actions"), Item=to_item(_dynamo({**entry, "journal": JOURNAL}))
-    )
+    """Journal an entry; it expires (TTL) JOURNAL_DAYS after it was written."""
+    expires_at = int(time.time()) + JOURNAL_DAYS * 86400
+    item = {**entry, "journal": JOURNAL, "expires_at": expires_at}
+    client("dynamodb").put_item(TableName=table_name("ai_actions"), Item=to_item(_dynamo(item)))
 
 
 def get(action_id: str) -> dict | None:
