@@ -77,8 +77,9 @@ def test_no_function_is_told_or_granted_the_archive_bucket(synthesized: Synth):
         assert archive not in str(policy["Properties"]["PolicyDocument"])
 
 
-def _location(synthesized: Synth, suffix: str) -> dict:
-    return {"Fn::Join": ["", ["s3://", {"Ref": bucket_id(synthesized, "archive")}, suffix]]}
+def _location(synthesized: Synth, key: str) -> dict:
+    """`s3://<archive bucket>/<key>` as the template joins it."""
+    return {"Fn::Join": ["", ["s3://", {"Ref": bucket_id(synthesized, "archive")}, "/" + key]]}
 
 
 def test_the_glue_table_projects_its_day_partitions_over_the_archive(synthesized: Synth):
@@ -99,10 +100,10 @@ def test_the_glue_table_projects_its_day_partitions_over_the_archive(synthesized
         "projection.day.interval.unit": "DAYS",
     }
     assert spec["Parameters"]["storage.location.template"] == _location(
-        synthesized, "/archive/clicks/day=${day}/"
+        synthesized, "archive/clicks/day=${day}/"
     )
     storage = spec["StorageDescriptor"]
-    assert storage["Location"] == _location(synthesized, "/archive/clicks/")
+    assert storage["Location"] == _location(synthesized, "archive/clicks/")
     assert storage["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
     assert storage["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
     columns = {c["Name"]: c["Type"] for c in storage["Columns"]}
@@ -131,4 +132,4 @@ def test_athena_results_are_encrypted_and_expire_with_tmp(synthesized: Synth):
     assert configuration["EnforceWorkGroupConfiguration"] is True
     results = configuration["ResultConfiguration"]
     assert results["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
-    assert results["OutputLocation"] == _location(synthesized, "/tmp/athena/")
+    assert results["OutputLocation"] == _location(synthesized, "tmp/athena/")

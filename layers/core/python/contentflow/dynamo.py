@@ -66,3 +66,25 @@ def from_value(value: dict):
     from boto3.dynamodb.types import TypeDeserializer  # binary types: boto3's Binary
 
     return TypeDeserializer().deserialize(value)
+
+
+def to_decimals(value):
+    """Floats (scores, shares, amounts) as the Decimals DynamoDB stores, in maps and lists too."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: to_decimals(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_decimals(v) for v in value]
+    return value
+
+
+def from_decimals(value):
+    """DynamoDB numbers come back as Decimal: whole ones as int, others as float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: from_decimals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_decimals(v) for v in value]
+    return value

@@ -10,6 +10,7 @@ Confidences are posterior probabilities, estimated from Beta draws: that an arm 
 from __future__ import annotations
 
 import zlib
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,12 +71,13 @@ def _value(signals: Signals, platform: str, limits: Limits) -> float:
     )
 
 
-class Action:
+class Action(ABC):
     kind = ""
     reversible = False
 
+    @abstractmethod
     def propose(self, signals: Signals, limits: Limits) -> Iterator[Proposal | NoOp]:
-        raise NotImplementedError
+        """Its proposals for these signals, or one NoOp saying why it has nothing to do."""
 
 
 class RouteAutoPosts(Action):

@@ -13,14 +13,11 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
-from typing import Any
 
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client
-from contentflow.dynamo import from_item, to_item
-from contentflow.posts.repository import _numbers
+from contentflow.dynamo import from_decimals, from_item, to_decimals, to_item, to_value
 from contentflow.resources import table_name
 
 JOURNAL = "actions"
@@ -28,18 +25,8 @@ JOURNAL_DAYS = 180  # what the autopilot did stays readable for two quarters, th
 TICKS = "ai_tick"
 
 
-def _dynamo(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _dynamo(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_dynamo(v) for v in value]
-    return value
-
-
 def _plain(item: dict) -> dict:
-    return _numbers(from_item(item))
+    return from_decimals(from_item(item))
 
 
 def _conditional(operation: str, **request) -> bool:
@@ -79,7 +66,10 @@ def finish_tick(tick_id: str, result: dict) -> None:
         Key={"pk": {"S": TICKS}, "sk": {"S": tick_id}},
         UpdateExpression="SET #status = :done, #result = :result",
         ExpressionAttributeNames={"#status": "status", "#result": "result"},
-        ExpressionAttributeValues={":done": {"S": "done"}, ":result": to_item({"r": _dynamo(result)})["r"]},
+        ExpressionAttributeValues={
+            ":done": {"S": "done"},
+            ":result": to_value(to_decimals(result)),
+        },
     )
 
 
@@ -90,7 +80,7 @@ def record(entry: dict) -> None:
     """Journal an entry; it expires (TTL) JOURNAL_DAYS after it was written."""
     expires_at = int(time.time()) + JOURNAL_DAYS * 86400
     item = {**entry, "journal": JOURNAL, "expires_at": expires_at}
-    client("dynamodb").put_item(TableName=table_name("ai_actions"), Item=to_item(_dynamo(item)))
+    client("dynamodb").put_item(TableName=table_name("ai_actions"), Item=to_item(to_decimals(item)))
 
 
 def get(action_id: str) -> dict | None:
@@ -178,7 +168,9 @@ def save_agent_state(values: dict, seen_version: int) -> bool:
     condition = "attribute_not_exists(pk)" if not seen_version else "#version = :seen"
     request = {
         "TableName": table_name("state"),
-        "Item": to_item(_dynamo({"pk": "autopilot", "sk": "agent", **values, "version": seen_version + 1})),
+        "Item": to_item(
+            to_decimals({"pk": "autopilot", "sk": "agent", **values, "version": seen_version + 1})
+        ),
         "ConditionExpression": condition,
     }
     if seen_version:

@@ -25,32 +25,20 @@ from collections.abc import Iterator
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client, transact_write
-from contentflow.dynamo import from_item, to_item
+from contentflow.dynamo import from_decimals, from_item, to_decimals, to_item
 from contentflow.ids import ulid
-from contentflow.posts.repository import _numbers
 from contentflow.resources import table_name
 
 CURSORS = "comments_cursor"
 
 
 def _plain(item: dict) -> dict:
-    return _numbers(from_item(item))
+    return from_decimals(from_item(item))
 
 
 def _dynamo(values: dict) -> dict:
-    """Floats as Decimal strings DynamoDB takes (confidences, similarities)."""
-    from decimal import Decimal
-
-    def convert(value):
-        if isinstance(value, float):
-            return Decimal(str(value))
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [convert(v) for v in value]
-        return value
-
-    return to_item({k: convert(v) for k, v in values.items()})
+    """An item with its floats (confidences, similarities) as the Decimals DynamoDB takes."""
+    return to_item(to_decimals(values))
 
 
 def comment_id(platform: str, external_id: str) -> str:

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
 from contentflow.aws import client
-from contentflow.dynamo import from_item, to_item
+from contentflow.dynamo import from_item, to_decimals, to_item
 from contentflow.resources import table_name
 
 ZONE = "Europe/Paris"
@@ -137,7 +136,7 @@ class DayTopics(BaseModel):
 def put_day(record: DayTopics) -> None:
     """Store the day, replacing whatever a former run stored for it."""
     client("dynamodb").put_item(
-        TableName=table_name("topics"), Item=to_item(_decimals(record.model_dump(mode="json")))
+        TableName=table_name("topics"), Item=to_item(to_decimals(record.model_dump(mode="json")))
     )
 
 
@@ -159,14 +158,3 @@ def view(day: date | None, now: datetime) -> DayTopics:
         f"no topics computed for {day}: the topics_daily job computes each day after it ends "
         f'(01:30 UTC); run it with {{"day": "{day}"}} (POST /api/jobs/topics_daily/run)'
     )
-
-
-def _decimals(value):
-    """Floats (weights, shares) as DynamoDB numbers."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decimals(v) for v in value]
-    return value

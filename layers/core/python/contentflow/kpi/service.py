@@ -30,7 +30,7 @@ from contentflow.analytics.reports import _totals as report_totals
 from contentflow.analytics.repository import COUNTERS
 from contentflow.comments import repository as comment_store
 from contentflow.defaults import setting
-from contentflow.dynamo import from_item, to_item
+from contentflow.dynamo import from_item, to_decimals, to_item
 from contentflow.jobs import JobContext, job
 from contentflow.kpi import repository
 from contentflow.kpi.models import KpiReport, KpiWindow
@@ -115,7 +115,7 @@ def recompute(since: datetime, until: datetime) -> dict:
     for window in windows:
         values = computed[window.key]
         if _comparable(values) != _comparable(stored.get(window.key)):
-            repository.put(_decimals({**values, "updated_at": now}))
+            repository.put(to_decimals({**values, "updated_at": now}))
             written.append(window.label)
     return {
         "since": iso(since),
@@ -186,11 +186,9 @@ def _comparable(item: dict | None) -> dict | None:
     """An item as DynamoDB holds it (numbers as Decimal, nulls left out), without `updated_at`."""
     if item is None:
         return None
-    return {k: v for k, v in from_item(to_item(_decimals(item))).items() if k not in ("updated_at", "series")}
-
-
-def _decimals(item: dict) -> dict:
-    return {k: Decimal(str(v)) if isinstance(v, float) else v for k, v in item.items()}
+    return {
+        k: v for k, v in from_item(to_item(to_decimals(item))).items() if k not in ("updated_at", "series")
+    }
 
 
 # --- reading ------------------------------------------------------------------------------------------

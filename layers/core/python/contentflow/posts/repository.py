@@ -19,12 +19,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from contentflow.aws import client
+from contentflow.dynamo import from_decimals, to_decimals
 from contentflow.ids import ulid
 from contentflow.resources import table_name
 
@@ -34,28 +34,11 @@ BATCH_GET = 100
 
 
 def _plain(item: dict) -> dict:
-    return {k: _numbers(_from_dynamo(v)) for k, v in item.items()}
-
-
-def _numbers(value):
-    """DynamoDB numbers come back as Decimal: whole ones as int, others as float."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
-    return value
-
-
-def _dynamo(value):
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _dynamo(v) for k, v in value.items()}
-    return value
+    return {k: from_decimals(_from_dynamo(v)) for k, v in item.items()}
 
 
 def _item(values: dict) -> dict:
-    return {k: _to_dynamo(_dynamo(v)) for k, v in values.items() if v is not None}
+    return {k: _to_dynamo(to_decimals(v)) for k, v in values.items() if v is not None}
 
 
 def identity_key(platform: str, identity: str) -> dict:
@@ -183,7 +166,7 @@ def post_update(post: dict, changes: dict) -> dict:
     expression = "SET " + ", ".join(f"#{n} = :{n}" for n in sets)
     if removes:
         expression += " REMOVE " + ", ".join(f"#{n}" for n in removes)
-    values = {f":{n}": _to_dynamo(_dynamo(v)) for n, v in sets.items()}
+    values = {f":{n}": _to_dynamo(to_decimals(v)) for n, v in sets.items()}
     if version is None:
         condition = "attribute_exists(post_id) AND attribute_not_exists(metrics_version)"
     else:
@@ -215,7 +198,7 @@ def stats_update(key: tuple[str, str], adds: dict, sets: dict) -> dict:
             "UpdateExpression": " ".join(clauses),
             "ExpressionAttributeNames": {**{f"#s_{n}": n for n in sets}, **{f"#a_{n}": n for n in adds}},
             "ExpressionAttributeValues": {
-                **{f":s_{n}": _to_dynamo(_dynamo(v)) for n, v in sets.items()},
+                **{f":s_{n}": _to_dynamo(to_decimals(v)) for n, v in sets.items()},
                 **{f":a_{n}": {"N": str(v)} for n, v in adds.items()},
             },
         }
