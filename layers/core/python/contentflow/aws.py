@@ -4,6 +4,7 @@ boto3 honours `AWS_ENDPOINT_URL`, so the same code talks to AWS, to the embedded
 to LocalStack. Nothing else in ContentFlow creates a client.
 """
 
+import os
 import threading
 from functools import cache
 
@@ -17,6 +18,10 @@ _CONFIG = Config(
     read_timeout=5,
     tcp_keepalive=True,
 )
+
+# An emulator (moto, LocalStack) on a loaded machine can stall for seconds; a write retried after a
+# client timeout then meets its own first attempt (an idempotency record "already in progress").
+_EMULATOR_CONFIG = _CONFIG.merge(Config(read_timeout=60))
 
 
 # The redirect answers a person waiting for a page: short timeouts, few retries, then fall back.
@@ -40,7 +45,11 @@ def _session() -> boto3.session.Session:
 @cache
 def client(service: str, *, hot_path: bool = False):
     with _creating:
-        return _session().client(service, config=_HOT_PATH_CONFIG if hot_path else _CONFIG)
+        if hot_path:
+            config = _HOT_PATH_CONFIG
+        else:
+            config = _EMULATOR_CONFIG if os.environ.get("AWS_ENDPOINT_URL") else _CONFIG
+        return _session().client(service, config=config)
 
 
 def reset_clients() -> None:
