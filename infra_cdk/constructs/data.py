@@ -47,6 +47,8 @@ class Data(Construct):
                 index_name=index.name,
                 partition_key=_attribute(index.pk),
                 sort_key=_attribute(index.sk),
-                projection_type=dynamodb.ProjectionType.ALL,  # as the local runtime creates them
+                # as the local runtime creates them
+                projection_type=dynamodb.ProjectionType[index.projection["ProjectionType"]],
+                non_key_attributes=list(index.include) if index.include else None,
             )
         return table

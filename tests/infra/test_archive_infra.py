@@ -9,7 +9,7 @@ import pytest
 from contentflow.resources import BUCKETS, CLICK_ARCHIVE_COLUMNS, FUNCTIONS
 
 from .support import Synth
-from .test_jobs_infra import resources
+from .test_jobs_infra import function_id, resources
 
 pytestmark = pytest.mark.infra
 
@@ -53,10 +53,10 @@ def bucket_id(synthesized: Synth, name: str) -> str:
     return logical_id
 
 
-def test_the_catalog_declares_a_private_archive_bucket_no_function_uses_yet():
+def test_the_catalog_declares_a_private_archive_bucket_only_the_archive_job_uses():
     assert set(BUCKETS) == {"media", "archive"}
     assert "Athena" in BUCKETS["archive"].description
-    assert not [spec.name for spec in FUNCTIONS.values() if "archive" in spec.buckets]
+    assert [spec.name for spec in FUNCTIONS.values() if "archive" in spec.buckets] == ["job_archive_clicks"]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_RULES))
@@ -68,13 +68,22 @@ def test_each_bucket_has_its_lifecycle_rules(synthesized: Synth, name: str):
     )
 
 
-def test_no_function_is_told_or_granted_the_archive_bucket(synthesized: Synth):
+def test_only_the_archive_job_is_told_and_granted_the_archive_bucket(synthesized: Synth):
     archive = bucket_id(synthesized, "archive")
-    for function in resources(synthesized, "AWS::Lambda::Function").values():
+    writer = function_id(synthesized, "job_archive_clicks")
+    for function_id_, function in resources(synthesized, "AWS::Lambda::Function").items():
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
-        assert "BUCKET_ARCHIVE" not in variables
-    for policy in resources(synthesized, "AWS::IAM::Policy").values():
-        assert archive not in str(policy["Properties"]["PolicyDocument"])
+        assert ("BUCKET_ARCHIVE" in variables) == (function_id_ == writer), function_id_
+    granted = {
+        role["Ref"]
+        for policy in resources(synthesized, "AWS::IAM::Policy").values()
+        if archive in str(policy["Properties"]["PolicyDocument"])
+        for role in policy["Properties"]["Roles"]
+    }
+    writer_role = resources(synthesized, "AWS::Lambda::Function")[writer]["Properties"]["Role"]["Fn::GetAtt"][
+        0
+    ]
+    assert granted == {writer_role}
 
 
 def _location(synthesized: Synth, key: str) -> dict:
@@ -114,7 +123,7 @@ def test_the_glue_table_projects_its_day_partitions_over_the_archive(synthesized
 
 
 def test_click_fields_are_columns():
-    """What the redirect writes on a click (besides its TTL and the day partition) is queryable."""
+    """What the redirect writes on a click (besides the day partition and its index key) is queryable."""
     from decimal import Decimal
 
     from contentflow.clicks.service import Visit, new_click
@@ -123,7 +132,7 @@ def test_click_fields_are_columns():
     click = new_click(
         link, Visit("abc123", user_agent="Mozilla/5.0"), "tiktok", "p1", "s" * 22, 1767225600000
     )
-    assert set(click) - {"day", "expires_at"} <= dict(CLICK_ARCHIVE_COLUMNS).keys()
+    assert set(click) - {"day", "time_shard"} <= dict(CLICK_ARCHIVE_COLUMNS).keys()
 
 
 def test_athena_results_are_encrypted_and_expire_with_tmp(synthesized: Synth):
@@ -133,3 +142,23 @@ def test_athena_results_are_encrypted_and_expire_with_tmp(synthesized: Synth):
     results = configuration["ResultConfiguration"]
     assert results["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
     assert results["OutputLocation"] == _location(synthesized, "tmp/athena/")
+
+
+def test_the_clicks_time_index_copies_what_the_archive_writes_and_not_the_ttl(synthesized: Synth):
+    (clicks,) = [
+        table["Properties"]
+        for table in resources(synthesized, "AWS::DynamoDB::Table").values()
+        if table["Properties"]["TableName"] == f"contentflow-{synthesized.stage}-clicks"
+    ]
+    (index,) = clicks["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_time"
+    assert index["KeySchema"] == [
+        {"AttributeName": "time_shard", "KeyType": "HASH"},
+        {"AttributeName": "event_id", "KeyType": "RANGE"},
+    ]
+    projection = index["Projection"]
+    assert projection["ProjectionType"] == "INCLUDE"
+    copied = set(projection["NonKeyAttributes"])
+    assert copied == {"day"} | set(dict(CLICK_ARCHIVE_COLUMNS)) - {"event_id"}
+    assert clicks["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert "expires_at" not in copied  # the archive's TTL writes cost no index write

@@ -101,10 +101,7 @@ def test_every_catalog_table(synthesized: Synth, spec):
     }
     if spec.indexes:
         properties["GlobalSecondaryIndexes"] = Match.array_with(
-            [
-                Match.object_like({"IndexName": i.name, "Projection": {"ProjectionType": "ALL"}})
-                for i in spec.indexes
-            ]
+            [Match.object_like({"IndexName": i.name, "Projection": i.projection}) for i in spec.indexes]
         )
     policy = "Retain" if prod else "Delete"
     synthesized.assertions.has_resource(
@@ -327,8 +324,12 @@ def test_buckets_are_private_encrypted_tls_only_and_reached_by_their_functions_o
         )
         [deny] = [st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Deny"]
         assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    users = {name for name, spec in FUNCTIONS.items() if "media" in spec.buckets}
-    assert users == {"api", "job_publish"}
+    users = {name for name, spec in FUNCTIONS.items() if spec.buckets}
+    assert {name: FUNCTIONS[name].buckets for name in users} == {
+        "api": ("media",),
+        "job_publish": ("media",),
+        "job_archive_clicks": ("archive",),
+    }
     for name, spec in FUNCTIONS.items():
         function = resources(synthesized, "AWS::Lambda::Function")[function_id(synthesized, name)]
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -346,4 +347,7 @@ def test_buckets_are_private_encrypted_tls_only_and_reached_by_their_functions_o
             if action.startswith("s3:")
         }
         assert s3_actions == (set(OBJECT_ACTIONS) if name in users else set()), name
-        assert ("BUCKET_MEDIA" in function["Properties"]["Environment"]["Variables"]) == (name in users)
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert {v for v in variables if v.startswith("BUCKET_")} == {
+            f"BUCKET_{b.upper()}" for b in spec.buckets
+        }

@@ -3,6 +3,7 @@ one, with a worker built by `sqs_worker`, fed through real (moto) SQS by the loc
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 
@@ -98,3 +99,28 @@ def fresh_settings():
     get_settings.cache_clear()
     yield get_settings
     get_settings.cache_clear()
+
+
+class QueuedJob:
+    """A catalog job kind run as production runs it: enqueued, then its queue polled into its worker."""
+
+    def __init__(self, kind: str):
+        from contentflow.local.lambdas import Lambdas
+
+        self.kind = kind
+        self.poller = QueuePoller(resources.job_queue(kind), Lambdas().invoke)
+        self.poller.connect()
+        self.keys = itertools.count(1)
+
+    def run(self, payload: dict | None = None) -> Run:
+        """One run (a new idempotency key each time) and the run it left in the journal."""
+        from contentflow.jobs import service
+
+        service.enqueue(self.kind, payload, idempotency_key=f"{self.kind}-{next(self.keys)}")
+        return self.finish()
+
+    def finish(self) -> Run:
+        """Poll until the queue is empty (whoever enqueued); the latest run."""
+        while self.poller.poll_once():
+            pass
+        return list_runs(kind=self.kind, limit=1).items[0]

@@ -125,6 +125,7 @@ def test_the_dlq_view_lists_every_queue_with_a_dead_letter_queue(aws, api):
         "job_topics_daily": 0,
         "job_ai_tick": 0,
         "job_retention": 0,
+        "job_archive_clicks": 0,
     }
 
 

@@ -39,6 +39,7 @@ def test_enqueue_dlq_and_requeue(aws, capsys):
         "job_topics_daily",
         "job_ai_tick",
         "job_retention",
+        "job_archive_clicks",
     }
     assert main(["jobs", "requeue", "job_watchdog"]) == 0
     assert output(capsys) == {"queue": "job_watchdog", "moved": 0}

@@ -15,16 +15,13 @@ import pytest
 
 from contentflow.comments import repository as comments
 from contentflow.dynamo import from_item
-from contentflow.jobs import service as jobs
-from contentflow.jobs.service import list_runs
 from contentflow.kpi import service
 from contentflow.kpi.windows import day_windows, iso, window, windows_between
-from contentflow.local.lambdas import Lambdas
-from contentflow.local.queues import QueuePoller
 from contentflow.posts import repository as posts
 from contentflow.posts.models import PostImport
 from contentflow.posts.service import import_posts, record_numbers
-from contentflow.resources import QUEUES, table_name
+from contentflow.resources import table_name
+from tests.integration.jobs_support import QueuedJob
 from tests.integration.test_exporter import samples, scrape
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -58,18 +55,14 @@ class Kpi:
 
     def __init__(self, aws):
         self.aws = aws
-        self.poller = QueuePoller(QUEUES["job_kpi_2h"], Lambdas().invoke)
-        self.poller.connect()
-        self.keys = itertools.count(1)
+        self.job = QueuedJob("kpi_2h")
 
     def run(self, payload: dict | None = None) -> dict:
-        jobs.enqueue("kpi_2h", payload or {}, idempotency_key=f"kpi-{next(self.keys)}")
+        self.job.run(payload or {})
         return self.finish()
 
     def finish(self) -> dict:
-        while self.poller.poll_once():
-            pass
-        run = list_runs(kind="kpi_2h", limit=1).items[0]
+        run = self.job.finish()
         assert run.status == "done", run
         return run.result
 
@@ -423,10 +416,7 @@ def test_the_job_refuses_payloads_it_cannot_read_with_a_clear_error(aws, kpi):
     )
     assert service.job_range({}, now) == (now - timedelta(hours=26), now)
 
-    jobs.enqueue("kpi_2h", {"since": "2026-11-20T09:00:00"}, idempotency_key="kpi-bad")
-    while kpi.poller.poll_once():
-        pass
-    (run,) = list_runs(kind="kpi_2h").items
+    run = kpi.job.run({"since": "2026-11-20T09:00:00"})
     assert run.status == "failed" and "no UTC offset" in run.reason
     assert kpi.items() == {}
 

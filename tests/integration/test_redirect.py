@@ -3,6 +3,7 @@
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
+from contentflow.ids import time_shard
 from contentflow.resources import table_name
 
 
@@ -54,7 +55,8 @@ def test_records_one_click_with_its_estimated_revenue(aws, make_link, follow_lin
     assert Decimal(first["amount_eur"]["N"]) == Decimal("0.5")
     assert first["day"]["S"] == first["ts"]["S"][:10]
     assert len(first["event_id"]["S"]) == 26
-    assert int(first["expires_at"]["N"]) > 0
+    assert "expires_at" not in first  # its TTL comes when its day is archived
+    assert first["time_shard"]["N"] == str(time_shard(first["event_id"]["S"]))  # its key in the time index
     assert clicks[without]["platform"]["S"] == "pinterest"  # the link's hint
     assert Decimal(clicks[without]["amount_eur"]["N"]) == Decimal("0.2")  # DEFAULT_EPC_EUR
 

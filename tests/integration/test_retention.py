@@ -6,14 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from contentflow.comments import repository as comments
-from contentflow.jobs import service as jobs
-from contentflow.jobs.service import list_runs
-from contentflow.local.lambdas import Lambdas
-from contentflow.local.queues import QueuePoller
 from contentflow.posts import repository as posts
 from contentflow.posts.service import iso
 from contentflow.publishing import repository as publishing
-from contentflow.resources import QUEUES, table_name
+from contentflow.resources import table_name
+from tests.integration.jobs_support import QueuedJob
 
 NOW = datetime.now(UTC)
 
@@ -55,12 +52,7 @@ def test_failed_posts_older_than_a_week_go_with_what_names_them_and_nothing_else
     post(old, "failed", NOW - timedelta(days=8))
     post(recent, "failed", NOW - timedelta(days=6))
     post(done, "published", NOW - timedelta(days=30))
-    jobs.enqueue("retention", {}, idempotency_key="retention-1")
-    poller = QueuePoller(QUEUES["job_retention"], Lambdas().invoke)
-    poller.connect()
-    while poller.poll_once():
-        pass
-    (run,) = list_runs(kind="retention").items
+    run = QueuedJob("retention").run({})
     assert run.status == "done", run
     assert run.result["removed"] == {"posts": 1, "runs": 1, "comments": 1, "decisions": 1}
     assert posts.get(old) is None and posts.runs(old) == []

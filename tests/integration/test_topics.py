@@ -13,11 +13,8 @@ import pytest
 from contentflow.aws import client
 from contentflow.comments import topic_days
 from contentflow.dynamo import from_item, to_item
-from contentflow.jobs import service as jobs
-from contentflow.jobs.service import list_runs
-from contentflow.local.lambdas import Lambdas
-from contentflow.local.queues import QueuePoller
-from contentflow.resources import QUEUES, table_name
+from contentflow.resources import table_name
+from tests.integration.jobs_support import QueuedJob
 from tests.unit.test_topics import BATTERY, PRICE, SHIPPING, TOPICS
 
 SPRING = date(2026, 3, 29)  # 23 hours in Paris: 2026-03-28T23:00Z → 2026-03-29T22:00Z
@@ -30,19 +27,10 @@ LEFT_OUT = [  # battery comments: any of them counted would make that topic 16 o
 ]
 
 
-class Topics:
+class Topics(QueuedJob):
     def __init__(self):
-        self.poller = QueuePoller(QUEUES["job_topics_daily"], Lambdas().invoke)
-        self.poller.connect()
-        self.keys = itertools.count(1)
+        super().__init__("topics_daily")
         self.ids = itertools.count(1)
-
-    def run(self, payload: dict | None = None):
-        """One run through the queue and the worker (as POST /api/jobs/topics_daily/run sends it)."""
-        jobs.enqueue("topics_daily", payload, idempotency_key=f"topics-{next(self.keys)}")
-        while self.poller.poll_once():
-            pass
-        return list_runs(kind="topics_daily", limit=1).items[0]
 
     def comment(self, at: str, text: str, *, triage: str | None = None, own: bool = False) -> str:
         """A stored comment as the poller stores it; the account's own has no triage."""

@@ -207,6 +207,30 @@ def job_check(kind: str):
     return case
 
 
+def archive_clicks(aws, make_link):
+    """A click 100 days old: its day goes to the archive bucket (gzip, SHA-256, threads for the TTLs)."""
+    from datetime import UTC, datetime, timedelta
+
+    from contentflow.clicks.repository import put_click
+    from contentflow.clicks.service import Visit, new_click
+
+    at = datetime.now(UTC) - timedelta(days=100)
+    put_click(
+        new_click({"code": "abc1234"}, Visit("abc1234"), "reddit", None, "s" * 22, int(at.timestamp() * 1000))
+    )
+
+    def check(answer):
+        from contentflow.jobs.service import list_runs
+        from contentflow.maintenance.archive import read_manifest
+
+        assert answer == {"batchItemFailures": []}
+        (run,) = list_runs(kind="archive_clicks").items
+        assert run.status == "done" and run.result["clicks"] == 1, run
+        assert read_manifest(at.date())["count"] == 1
+
+    return job("archive_clicks"), check
+
+
 def publish(aws, make_link):
     """A queued "auto" post: the compliance gate, the bandit's choice (numpy) and a dry run."""
     from contentflow.publishing import repository
@@ -327,6 +351,7 @@ CASES = {
     "job_topics_daily": topics_daily,
     "job_ai_tick": ai_tick,
     "job_retention": job_check("retention"),
+    "job_archive_clicks": archive_clicks,
 }
 
 

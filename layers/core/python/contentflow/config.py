@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     link_cache_ttl_s: int = Field(DEFAULTS["LINK_CACHE_TTL_S"], ge=0)
     link_negative_cache_ttl_s: int = Field(DEFAULTS["LINK_NEGATIVE_CACHE_TTL_S"], ge=0)
     postback_tolerance_s: int = Field(DEFAULTS["POSTBACK_TOLERANCE_S"], ge=1)
+    postback_window_days: int = Field(DEFAULTS["POSTBACK_WINDOW_DAYS"], ge=1)
     postback_rotation_grace_s: int = Field(DEFAULTS["POSTBACK_ROTATION_GRACE_S"], ge=0)
     job_max_attempts: int = Field(DEFAULTS["JOB_MAX_ATTEMPTS"], ge=1, le=10)
     job_max_wait_s: int = Field(DEFAULTS["JOB_MAX_WAIT_S"], ge=0, le=300)

@@ -1,7 +1,8 @@
 """What the `contentflow` command prints: aligned tables for a person at a terminal, and the JSON it
 has always printed for scripts, with `--json` or whenever stdout is not a terminal (piped,
-redirected, captured). Progress of long commands goes to stderr, and only when stderr is a
-terminal, so it never mixes with the result.
+redirected, captured). Progress of long commands goes to stderr, so it never mixes with the
+result: a bar on a terminal, a few plain lines (`archive: 12/32 (37 %)`) elsewhere (a CI log, a
+file) when the command knows how much there is to do.
 
 A command module adds the option, then describes its output and lets `show` choose:
 
@@ -24,6 +25,7 @@ import argparse
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -219,8 +221,17 @@ def progress(
     is known, a bar of `done()` (polled every `every` s on a thread) out of it. `total` may be a
     function, called only when progress is shown (it may cost an AWS call). Lines written to stderr
     meanwhile (worker logs) appear above it; stdout is left alone. It disappears at the end.
-    Progress is a courtesy: a failing `total` or `done` leaves the spinner alone."""
-    if not _is_terminal(sys.stderr) or not _has_rich():
+    When stderr is not a terminal, with `total` and `done`: plain lines instead (see PlainProgress);
+    without them, nothing. Progress is a courtesy: a failing `total` or `done` leaves the spinner
+    alone (or prints no more lines)."""
+    if not _is_terminal(sys.stderr):
+        if total is None or done is None:
+            yield
+            return
+        with _plain_progress(description, total, done, every):
+            yield
+        return
+    if not _has_rich():
         yield
         return
     from rich.console import Console
@@ -267,6 +278,96 @@ def progress(
             stop.set()
             if poller:
                 poller.join()
+
+
+PLAIN_EVERY_S = 10.0  # plain progress: at most one line this often between 10 % steps
+
+
+class PlainProgress:
+    """Progress as lines for a log (`description: done/total (pct %)`): a line when the count
+    reaches a new 10 % step or, between steps, when it changed and PLAIN_EVERY_S have passed since
+    the last line; and a last line at the end. A long run prints a few dozen lines at most, not one
+    per item."""
+
+    def __init__(self, description: str, total: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.description = description
+        self.total = total
+        self.clock = clock
+        self.shown: int | None = None  # the count of the last line printed
+        self.shown_at = clock()
+
+    def line(self, done: int) -> str:
+        done = max(0, min(done, self.total))
+        return f"{self.description}: {done}/{self.total} ({done * 100 // self.total} %)"
+
+    def see(self, done: int) -> str | None:
+        """The line to print now for `done`, if any."""
+        done = max(0, min(done, self.total))
+        if done == self.shown:
+            return None
+        step = done * 10 // self.total
+        new_step = self.shown is None or step > self.shown * 10 // self.total
+        if not new_step and self.clock() - self.shown_at < PLAIN_EVERY_S:
+            return None
+        return self._shown(done)
+
+    def last(self, done: int) -> str | None:
+        """The end: the final count, unless the last line already said it."""
+        done = max(0, min(done, self.total))
+        return None if done == self.shown else self._shown(done)
+
+    def _shown(self, done: int) -> str:
+        self.shown, self.shown_at = done, self.clock()
+        return self.line(done)
+
+
+@contextmanager
+def _plain_progress(
+    description: str,
+    total: int | Callable[[], int | None],
+    done: Callable[[], int],
+    every: float,
+) -> Iterator[None]:
+    if callable(total):
+        try:
+            total = total()
+        except Exception:
+            total = None
+    if not total:
+        yield
+        return
+    lines = PlainProgress(description, int(total))
+    stop = threading.Event()
+    failed = threading.Event()
+
+    def count() -> int | None:
+        if failed.is_set():
+            return None
+        try:
+            return int(done())
+        except Exception:
+            failed.set()
+            return None
+
+    def say(line: str | None) -> None:
+        if line:
+            print(line, file=sys.stderr, flush=True)
+
+    def poll() -> None:
+        while not stop.wait(every):
+            if (now := count()) is None:
+                return
+            say(lines.see(now))
+
+    poller = threading.Thread(target=poll, name="contentflow-progress-lines", daemon=True)
+    poller.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        poller.join()
+        if (now := count()) is not None:
+            say(lines.last(now))
 
 
 # --- drawing ------------------------------------------------------------------------------------------

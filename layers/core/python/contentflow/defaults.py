@@ -23,6 +23,7 @@ DEFAULTS: dict[str, str | int | float | bool] = {
     "LINK_NEGATIVE_CACHE_TTL_S": 5,
     "POSTBACK_TOLERANCE_S": 300,
     "POSTBACK_ROTATION_GRACE_S": 86_400,
+    "POSTBACK_WINDOW_DAYS": 90,
     "JOB_MAX_ATTEMPTS": 4,
     "JOB_MAX_WAIT_S": 20,
     "JOB_STUCK_MINUTES": 30,

@@ -28,9 +28,42 @@ class Key(NamedTuple):
 
 
 class Index(NamedTuple):
+    """A global secondary index; `include` names the attributes it copies besides the keys (None: all)."""
+
     name: str
     pk: Key
     sk: Key | None = None
+    include: tuple[str, ...] | None = None
+
+    @property
+    def projection(self) -> dict:
+        if self.include is None:
+            return {"ProjectionType": "ALL"}
+        return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.include)}
+
+
+CLICK_ARCHIVE_PREFIX = "archive/clicks/"
+CLICK_ARCHIVE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("event_id", "string"),
+    ("code", "string"),
+    ("ts", "string"),  # ISO 8601 UTC with milliseconds: from_iso8601_timestamp(ts)
+    ("platform", "string"),
+    ("post_id", "string"),
+    ("session_id", "string"),
+    ("amount_eur", "decimal(12,4)"),  # the estimate (EPC) credited to the click; 0 for bots
+    ("is_bot", "boolean"),
+    ("ua_family", "string"),
+    ("referrer_host", "string"),
+    ("country", "string"),
+    # What affiliate postbacks added (contentflow.clicks.conversions); absent on most clicks.
+    ("real_amount_eur", "decimal(12,4)"),  # approved, gross: replaces amount_eur as the revenue
+    ("reversed_amount_eur", "decimal(12,4)"),  # taken back by refunds and chargebacks
+    ("pending_amount_eur", "decimal(12,4)"),  # reported pending, not revenue
+    ("pending_closed_eur", "decimal(12,4)"),  # of that pending, since approved or declined
+    ("orders", "array<string>"),
+    ("reversed_orders", "array<string>"),
+    ("pending_orders", "array<string>"),
+)
 
 
 class StreamConsumer(NamedTuple):
@@ -259,7 +292,18 @@ TABLES: dict[str, Table] = {
         Table(
             "clicks",
             pk=Key("event_id"),
-            ttl_attribute="expires_at",
+            # By time: `time_shard` (0-31, from the ULID's random end) spreads the writes of any one
+            # moment over 32 keys; event ids sort by time, so a day is a range on each key.
+            # It copies what the archive writes, not the TTL: setting that writes the table alone.
+            indexes=(
+                Index(
+                    "by_time",
+                    pk=Key("time_shard", "N"),
+                    sk=Key("event_id"),
+                    include=("day", *(name for name, _ in CLICK_ARCHIVE_COLUMNS if name != "event_id")),
+                ),
+            ),
+            ttl_attribute="expires_at",  # set by the archive (contentflow.maintenance.archive)
             stream="NEW_AND_OLD_IMAGES",  # old images show what a conversion changed
             consumer=StreamConsumer(
                 "click_stream",
@@ -427,6 +471,13 @@ QUEUES: dict[str, Queue] = {
             batch_size=1,
         ),
         Queue(
+            "job_archive_clicks",
+            consumer="job_archive_clicks",
+            max_receive_count=3,
+            visibility_timeout_s=5400,  # six times the worker's timeout
+            batch_size=1,
+        ),
+        Queue(
             "job_ai_tick",
             consumer="job_ai_tick",
             max_receive_count=3,
@@ -483,32 +534,9 @@ BUCKETS: dict[str, Bucket] = {
     )
 }
 
+
 # The click archive as Athena reads it (Glue table `clicks`, infra_cdk/constructs/archive.py): one
 # JSON object a line, the click's attributes by name; `day` is the partition, in the path, not a column.
-CLICK_ARCHIVE_PREFIX = "archive/clicks/"
-CLICK_ARCHIVE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("event_id", "string"),
-    ("code", "string"),
-    ("ts", "string"),  # ISO 8601 UTC with milliseconds: from_iso8601_timestamp(ts)
-    ("platform", "string"),
-    ("post_id", "string"),
-    ("session_id", "string"),
-    ("amount_eur", "decimal(12,4)"),  # the estimate (EPC) credited to the click; 0 for bots
-    ("is_bot", "boolean"),
-    ("ua_family", "string"),
-    ("referrer_host", "string"),
-    ("country", "string"),
-    # What affiliate postbacks added (contentflow.clicks.conversions); absent on most clicks.
-    ("real_amount_eur", "decimal(12,4)"),  # approved, gross: replaces amount_eur as the revenue
-    ("reversed_amount_eur", "decimal(12,4)"),  # taken back by refunds and chargebacks
-    ("pending_amount_eur", "decimal(12,4)"),  # reported pending, not revenue
-    ("pending_closed_eur", "decimal(12,4)"),  # of that pending, since approved or declined
-    ("orders", "array<string>"),
-    ("reversed_orders", "array<string>"),
-    ("pending_orders", "array<string>"),
-)
-
-
 def _every_minutes(minutes: int) -> str:
     return "rate(1 minute)" if minutes == 1 else f"rate({minutes} minutes)"  # AWS wants the singular
 
@@ -522,6 +550,11 @@ SCHEDULES: tuple[Schedule, ...] = (
         "retention",
         "cron(0 2 * * ? *)",  # 03:00 in Paris in winter, 04:00 in summer: after the night's jobs
         "Removes failed posts older than 7 days with their runs, comments and decisions.",
+    ),
+    Schedule(
+        "archive_clicks",
+        "cron(30 2 * * ? *)",  # after retention
+        "Archives each day of clicks past the postback window to S3, then gives its clicks their TTL.",
     ),
     Schedule(
         "ai_tick",
@@ -745,6 +778,14 @@ FUNCTIONS: dict[str, Function] = {
             "Removes failed posts older than 7 days with their runs, comments and decisions.",
             timeout_s=300,
             writes=("posts", "post_runs", "comments", "comment_decisions"),
+        ),
+        job_worker(
+            "archive_clicks",
+            "Archives finished days of clicks to S3 (gzip JSON Lines, a manifest), then sets their TTL.",
+            timeout_s=900,  # a day of heavy traffic; past 60 % of it the job continues in a new run
+            memory_mb=1024,
+            writes=("clicks",),
+            buckets=("archive",),
         ),
         job_worker(
             "ai_tick",
@@ -1025,7 +1066,7 @@ def _create_table_args(table: Table) -> dict:
     }
     if table.indexes:
         args["GlobalSecondaryIndexes"] = [
-            {"IndexName": i.name, "KeySchema": schema(i.pk, i.sk), "Projection": {"ProjectionType": "ALL"}}
+            {"IndexName": i.name, "KeySchema": schema(i.pk, i.sk), "Projection": i.projection}
             for i in table.indexes
         ]
     if table.stream:

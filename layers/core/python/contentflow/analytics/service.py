@@ -74,7 +74,7 @@ def _image(record: dict, name: str) -> dict:
     return {k: _from_dynamo(v) for k, v in record["dynamodb"].get(name, {}).items()}
 
 
-def _rows(click: dict) -> tuple[tuple[str, str], ...]:
+def counter_rows(click: dict) -> tuple[tuple[str, str], ...]:
     """The counter rows a click adds to: its link's day row, its platform's total row (second: the
     exporter's) and its platform's row in the 2-hour Paris window of its time (contentflow.kpi)."""
     return (
@@ -89,8 +89,8 @@ def _chunks(records: list[dict]):
     chunk: list[dict] = []
     rows: set = set()
     for record in records:
-        image = _image(record, "NewImage") or _image(record, "OldImage")
-        new_rows = set(_rows(image)) if image.get("day") else set()
+        image = _image(record, "NewImage")
+        new_rows = set(counter_rows(image)) if _counts(record, image) else set()
         if chunk and len(rows | new_rows) > MAX_ROWS_PER_COMMIT:
             yield chunk
             chunk, rows = [], set()
@@ -100,6 +100,16 @@ def _chunks(records: list[dict]):
         yield chunk
 
 
+def _counts(record: dict, image: dict) -> bool:
+    """Whether a record moves counters: a new click, or a postback's change to one (not the TTL the
+    archive sets, nor DynamoDB expiring a click)."""
+    if record.get("eventName") == "INSERT":
+        return bool(image.get("day"))
+    if record.get("eventName") == "MODIFY":
+        return bool(_conversion_changes(_image(record, "OldImage"), image))
+    return False
+
+
 def _deltas(chunk: list[dict], now_s: int) -> dict[tuple[str, str], dict]:
     """What the chunk adds to each counter row: clicks, bots, uniques, estimated revenue, and what
     postbacks changed (real, reversed and pending revenue, conversions and reversals)."""
@@ -107,7 +117,7 @@ def _deltas(chunk: list[dict], now_s: int) -> dict[tuple[str, str], dict]:
     inserts = [_image(r, "NewImage") for r in chunk if r.get("eventName") == "INSERT"]
     uniques = _claim_uniques([c for c in inserts if not c.get("is_bot")], now_s)
     for click in inserts:
-        for row in _rows(click):
+        for row in counter_rows(click):
             if click.get("is_bot"):
                 deltas[row]["bot_clicks"] += 1
                 continue
@@ -115,13 +125,13 @@ def _deltas(chunk: list[dict], now_s: int) -> dict[tuple[str, str], dict]:
             deltas[row]["unique_clicks"] += click["event_id"] in uniques
             deltas[row]["revenue_estimated_eur"] += click["amount_eur"]
         if not click.get("is_bot"):  # never reduced by a conversion: the exporter's monotonic counter
-            deltas[_rows(click)[1]]["revenue_estimated_gross_eur"] += click["amount_eur"]
+            deltas[counter_rows(click)[1]]["revenue_estimated_gross_eur"] += click["amount_eur"]
     for record in chunk:
         if record.get("eventName") == "MODIFY":
             old, new = _image(record, "OldImage"), _image(record, "NewImage")
             changes = _conversion_changes(old, new)
             first_approval = "real_amount_eur" in new and "real_amount_eur" not in old
-            for row in _rows(new) if changes or first_approval else ():
+            for row in counter_rows(new) if changes or first_approval else ():
                 for counter, change in changes.items():
                     deltas[row][counter] += change
                 if first_approval:  # the real amount replaces the click's estimate

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal, NamedTuple
 
@@ -164,7 +164,13 @@ def _record(conversion: Conversion, now: int) -> Recorded:
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 continue  # another postback of this order landed in between: look again
             if reasons[1:2] == ["ConditionalCheckFailed"]:
-                raise ClickNotFound(conversion.click_id) from None
+                click = error.response["CancellationReasons"][1].get("Item")
+                if click is None:
+                    raise ClickNotFound(conversion.click_id) from None
+                raise ConversionConflict(
+                    f"click '{conversion.click_id}' is from {click['day']['S']}, outside the "
+                    f"{setting('POSTBACK_WINDOW_DAYS')}-day postback window: its day is archived and final"
+                ) from None
             raise
         return Recorded("recorded", conversion, reversed_eur)
     raise ConversionConflict(
@@ -271,12 +277,24 @@ def _write(c: Conversion, order: dict | None, amount: Decimal, click_adds: dict,
                     "TableName": table_name("clicks"),
                     "Key": {"event_id": {"S": c.click_id}},
                     "UpdateExpression": "ADD " + ", ".join(f"{name} :{name}" for name in sets),
-                    "ConditionExpression": "attribute_exists(event_id)",
-                    "ExpressionAttributeValues": {f":{name}": value for name, value in sets.items()},
+                    # Within the postback window: an older day is archived (contentflow.maintenance.archive).
+                    "ConditionExpression": "attribute_exists(event_id) AND #day >= :first_day",
+                    "ExpressionAttributeNames": {"#day": "day"},
+                    "ExpressionAttributeValues": {
+                        ":first_day": {"S": _first_open_day(now)},
+                        **{f":{name}": value for name, value in sets.items()},
+                    },
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",  # tells an old click from none
                 }
             },
         ]
     )
+
+
+def _first_open_day(now: int) -> str:
+    """The oldest UTC day whose clicks still take postbacks: POSTBACK_WINDOW_DAYS back from today."""
+    today = datetime.fromtimestamp(now, UTC).date()
+    return (today - timedelta(days=int(setting("POSTBACK_WINDOW_DAYS")))).isoformat()
 
 
 def _iso(unix: float) -> str:

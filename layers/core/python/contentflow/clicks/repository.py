@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 
 from contentflow.aws import client
 from contentflow.dynamo import to_item
+from contentflow.ids import time_shard
 from contentflow.resources import queue_url, table_name
 
 
@@ -43,4 +44,5 @@ def to_message(click: dict) -> str:
 def from_message(body: str) -> dict:
     click = json.loads(body)
     click["amount_eur"] = Decimal(click["amount_eur"])
+    click.setdefault("time_shard", time_shard(click["event_id"]))  # buffered before the index existed
     return click

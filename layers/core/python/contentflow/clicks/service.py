@@ -18,7 +18,7 @@ from urllib.parse import quote_plus, unquote_plus, urlsplit, urlunsplit
 
 from contentflow.clicks import bots, repository
 from contentflow.defaults import setting
-from contentflow.ids import ulid
+from contentflow.ids import time_shard, ulid
 from contentflow.links import cache as links
 from contentflow.links.rules import CODE_PATTERN
 from contentflow.observability import count, powertools_logger
@@ -133,8 +133,10 @@ def new_click(
     is_bot, ua_family = bots.classify(visit.user_agent, visit.method)
     epc = link.get("epc_override_eur")
     ts = _iso_ms(now_ms)
+    event_id = ulid(now_ms)
     return {
-        "event_id": ulid(now_ms),
+        "event_id": event_id,
+        "time_shard": time_shard(event_id),
         "code": link["code"],
         "ts": ts,
         "day": ts[:10],
@@ -150,7 +152,6 @@ def new_click(
         "ua_family": ua_family,
         "referrer_host": _host(visit.referrer),
         "country": visit.country if visit.country and _COUNTRY.match(visit.country) else None,
-        "expires_at": now_ms // 1000 + int(setting("CLICK_RETENTION_DAYS")) * 86400,
     }
 
 

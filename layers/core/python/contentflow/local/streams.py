@@ -240,6 +240,10 @@ class StreamPoller:
             "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
             "batchSize": len(records),
             "streamArn": shard.stream_arn,
+            # Lambda names when the records reached the stream (`contentflow maintenance rebuild-stats`
+            # works out the days a batch may have touched from them once the stream has trimmed it).
+            "approximateArrivalOfFirstRecord": _arrival(records[0]),
+            "approximateArrivalOfLastRecord": _arrival(records[-1]),
         }
         message = {
             "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
@@ -252,6 +256,15 @@ class StreamPoller:
 
 def _iso(epoch_s: int) -> str:
     return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _arrival(record: dict) -> str | None:
+    created = record["dynamodb"].get("ApproximateCreationDateTime")
+    if created is None:
+        return None
+    return (
+        datetime.fromtimestamp(float(created), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
 
 def _first_failure(result: Any, records: list[dict]) -> int | None:
