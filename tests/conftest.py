@@ -60,11 +60,11 @@ def aws(moto_endpoint, monkeypatch):
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"))
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    aws_clients.reset_clients()
+    aws_clients.reset_clients(keep_session=True)  # the same credentials: its loaded models serve again
     link_cache.clear()
     provision()
     yield aws_clients.client
-    aws_clients.reset_clients()
+    aws_clients.reset_clients(keep_session=True)
 
 
 def load_function(name: str):

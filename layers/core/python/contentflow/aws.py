@@ -52,10 +52,12 @@ def client(service: str, *, hot_path: bool = False):
         return _session().client(service, config=config)
 
 
-def reset_clients() -> None:
-    """Forget every client: after the endpoint or credentials change (tests, local runtime)."""
+def reset_clients(*, keep_session: bool = False) -> None:
+    """Forget every client: after the endpoint changes (tests, local runtime); the session too after
+    the credentials change (keeping it keeps the service models it has loaded)."""
     client.cache_clear()
-    _session.cache_clear()
+    if not keep_session:
+        _session.cache_clear()
 
 
 def transact_write(items: list[dict]) -> bool:

@@ -958,32 +958,38 @@ def provision() -> None:
     for table in TABLES.values():
         if table.physical_name in existing:
             continue
-        dynamodb.create_table(**_create_table_args(table))
-        dynamodb.get_waiter("table_exists").wait(TableName=table.physical_name)
+        created = dynamodb.create_table(**_create_table_args(table))["TableDescription"]
+        if created["TableStatus"] != "ACTIVE":  # moto's tables are at once; LocalStack's may not be
+            dynamodb.get_waiter("table_exists").wait(TableName=table.physical_name)
         if table.ttl_attribute:
             dynamodb.update_time_to_live(
                 TableName=table.physical_name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
             )
+    arn_prefix = _queue_arn_prefix()
     for queue in QUEUES.values():
-        _create_queue(queue)
+        _create_queue(queue, arn_prefix)
     for bucket in BUCKETS.values():
         _create_bucket(bucket)
     _create_secrets()
     _create_flags()
 
 
-def _create_queue(queue: Queue) -> None:
+def _queue_arn_prefix() -> str:
+    """`arn:aws:sqs:<region>:<account>:` of the endpoint's account: one call, not one per DLQ."""
+    account = client("sts").get_caller_identity()["Account"]
+    return f"arn:aws:sqs:{client('sqs').meta.region_name}:{account}:"
+
+
+def _create_queue(queue: Queue, arn_prefix: str | None = None) -> None:
     sqs = client("sqs")
     attributes = {"VisibilityTimeout": str(queue.visibility_timeout_s), "MessageRetentionPeriod": "1209600"}
     if queue.dead_letter:
-        dlq_url = sqs.create_queue(
-            QueueName=queue.dlq_physical_name, Attributes={"MessageRetentionPeriod": "1209600"}
-        )["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(queue.max_receive_count)}
+        sqs.create_queue(QueueName=queue.dlq_physical_name, Attributes={"MessageRetentionPeriod": "1209600"})
+        redrive = {
+            "deadLetterTargetArn": (arn_prefix or _queue_arn_prefix()) + queue.dlq_physical_name,
+            "maxReceiveCount": str(queue.max_receive_count),
+        }
         attributes["RedrivePolicy"] = json.dumps(redrive)
     sqs.create_queue(QueueName=queue.physical_name, Attributes=attributes)
 
