@@ -28,11 +28,19 @@ lint: $(VENV)/.installed-dev+cdk
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here):
+# installed with apt when missing, as root or through sudo.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 # Two workers (CI has 2 cores); tests sharing a session fixture stay together (tests/conftest.py).
 # The fuzzer runs on its own: under --dist loadgroup xdist runs none of schemathesis's cases.
 TEST_WORKERS ?= 2
 FUZZ := tests/e2e/test_fuzz_api.py
-test: lint $(CDK)
+test: lint $(CDK) $(CHROMIUM)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --ignore=$(FUZZ)
 	$(BIN)/pytest $(FUZZ)
 
