@@ -252,3 +252,23 @@ def test_every_click_is_on_its_shard_of_the_time_index(aws):
     assert {c["time_shard"] for c in made} <= set(range(TIME_SHARDS))
     assert len({c["time_shard"] for c in made}) > 20  # spread, not one hot key
     assert sorted(c["event_id"] for c in archive.stored_clicks(DAY)) == sorted(c["event_id"] for c in made)
+
+
+def test_a_part_changed_after_the_archive_is_refused_when_read(archived):
+    a_day_of_clicks()
+    archive.archive_days([DAY], LATER)
+    manifest = archive.read_manifest(DAY)
+    part = max(manifest["parts"], key=lambda p: p["count"])  # 60 clicks, 32 parts: at least 2 here
+    key = part["key"]
+    rows = gzip.decompress(archived.read(key)).splitlines()
+    put = archived.aws("s3").put_object
+    put(Bucket=bucket_name("archive"), Key=key, Body=gzip.compress(b"\n".join(rows[:-1]) + b"\n"))
+    with pytest.raises(archive.ArchiveCorrupt, match=f"{key}: its SHA-256 is not the manifest's"):
+        list(archive.archived_clicks(DAY, manifest))
+
+    changed = hashlib.sha256(archived.read(key)).hexdigest()
+    lying = {**manifest, "parts": [{**part, "sha256": changed}]}  # a checksum of the changed part
+    with pytest.raises(
+        archive.ArchiveCorrupt, match=f"{len(rows) - 1} clicks, the manifest says {len(rows)}"
+    ):
+        list(archive.archived_clicks(DAY, lying))
