@@ -255,7 +255,7 @@ def rebuild_days(
 
 
 def _open(day: date, now: datetime) -> bool:
-    """Whether a postback may still change the day's clicks (conversions._within_window)."""
+    """Whether a postback may still change the day's clicks (as `conversions._first_open_day` decides)."""
     return day >= now.astimezone(UTC).date() - timedelta(days=int(setting("POSTBACK_WINDOW_DAYS")))
 
 
