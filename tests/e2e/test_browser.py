@@ -10,87 +10,16 @@ keep to platforms (instagram, tiktok) whose report rows no other test reads.
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.conftest import BROWSER, ROOT
+from tests.conftest import BROWSER
+from tests.e2e.conftest import shot
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = "/usr/bin/chromium"  # `make test` installs it with apt when missing
-# Without these the closed network refuses Chromium's background connections (docs: TOOLCHAIN).
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS = ROOT / "build" / "screenshots"
-SHOP_PAGE = b"<!doctype html><title>Shop</title><h1>The product</h1>"
-
-
-class Shop(BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.end_headers()
-        self.wfile.write(SHOP_PAGE)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="session")
-def shop():
-    """The affiliate's shop: any path answers a product page. Its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def visit(chromium, dev):
-    """A new browser profile whose every request is recorded."""
-    contexts = []
-
-    def open_page(user_agent: str | None = None):
-        context = chromium.new_context(user_agent=user_agent)
-        contexts.append(context)
-        page = context.new_page()
-        page.requests = []
-        page.on("request", lambda request: page.requests.append(request.url))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
-def shot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def row(api, platform: str, counter: str, timeout_s: float = 10.0) -> dict:

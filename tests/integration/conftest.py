@@ -175,3 +175,35 @@ def fakes(monkeypatch):
 @pytest.fixture
 def metrics(aws, capsys, fakes):
     return Pull(aws, capsys, fakes)
+
+
+@pytest.fixture
+def page(aws):
+    """An admin page called as API Gateway calls the API function, with a logged-in session (a new key
+    with `scopes`) and, for a form, its CSRF token: page(method, path, route, form=, query=, scopes=,
+    path_parameters=) → (status, headers, body)."""
+    from urllib.parse import urlencode
+
+    from contentflow.security.service import create_key
+    from contentflow.web.ui.session import COOKIE, new_session
+
+    handler = load_function("api")
+
+    def call(method, path, route, *, form=None, query=None, scopes=("admin",), path_parameters=None):
+        _, key = create_key("ui-test", scopes)
+        session = new_session(key.key_id)
+        body = urlencode({"csrf": session.csrf, **form}) if form is not None else None
+        event = http_event(
+            method,
+            path,
+            route,
+            body=body,
+            query=query,
+            headers={"content-type": "application/x-www-form-urlencoded"} if body else None,
+            cookies=[f"{COOKIE}={session.cookie().value}"],
+            path_parameters=path_parameters,
+        )
+        answer = handler(event, FakeContext())
+        return answer["statusCode"], answer.get("headers") or {}, answer.get("body") or ""
+
+    return call

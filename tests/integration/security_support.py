@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from contentflow.resources import ROUTES, Route
 from tests.conftest import FakeContext, http_event, load_function
 
-API_ROUTES = [r for r in ROUTES if r.function == "api"]
+API_ROUTES = [r for r in ROUTES if r.function == "api" and not r.page]
 MUTATIONS = [r for r in API_ROUTES if r.method in ("POST", "PUT", "PATCH", "DELETE")]
 # A value for every path parameter of the catalog's routes; a route with a new one fails loudly here.
 PATH_SAMPLES = {"code": "sample-1", "kind": "heartbeat", "queue": "job_heartbeat", "name": "autopilot"}

@@ -37,11 +37,27 @@ def test_admin_api_routes_equal_the_catalog():
         f"{route.method} {route.path.replace('<', '{').replace('>', '}')}"
         for route in app._static_routes + app._dynamic_routes
     }
-    assert served == {f"{r.method} {r.path}" for r in ROUTES if r.function == "api"}
+    assert served == {f"{r.method} {r.path}" for r in ROUTES if r.function == "api" and not r.page}
 
 
-def test_only_the_redirect_and_the_signed_postback_are_public():
-    public = {(r.method, r.path, r.function) for r in ROUTES if r.public}
+def test_admin_pages_equal_the_catalog():
+    from contentflow.web.ui.app import app
+
+    served = {
+        f"{route.method} {route.path.replace('<', '{').replace('>', '}')}"
+        for route in app._static_routes + app._dynamic_routes
+    }
+    assert served == {f"{r.method} {r.path}" for r in ROUTES if r.page}
+    assert {r.function for r in ROUTES if r.page} == {"api"}
+
+
+def test_only_the_redirect_the_signed_postback_and_the_login_page_are_public():
+    public = {(r.method, r.path, r.function) for r in ROUTES if r.public and not r.page}
+    assert {(r.method, r.path) for r in ROUTES if r.public and r.page} == {
+        ("GET", "/ui/login"),
+        ("POST", "/ui/login"),  # the key typed in is checked, with the form's CSRF token
+        ("GET", "/ui/static/{name}"),
+    }
     assert public == {
         ("GET", "/l/{code}", "redirect"),
         ("HEAD", "/l/{code}", "redirect"),

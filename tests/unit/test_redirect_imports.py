@@ -38,3 +38,10 @@ def test_the_redirect_makes_powertools_logger_only_when_it_logs():
     on the first line logged (a failed click write), and the EMF line is the redirect's own."""
     modules = imported_by("redirect")
     assert not {m for m in modules if m.split(".")[0] in {"aws_lambda_powertools", "typing_extensions"}}
+
+
+def test_the_api_loads_the_pages_modules_only_for_a_page():
+    """Jinja2, pygal, segno and itsdangerous (the `ui` layer) cost the API's cold start nothing."""
+    modules = imported_by("api")
+    assert "contentflow.web.app" in modules and "contentflow.web.ui.app" not in modules
+    assert not {m for m in modules if m.split(".")[0] in {"jinja2", "pygal", "segno", "itsdangerous"}}

@@ -284,6 +284,11 @@ class Route(NamedTuple):
     def public(self) -> bool:
         return self.scope is PUBLIC
 
+    @property
+    def page(self) -> bool:
+        """A page of the admin UI (session cookie), not an admin API route (API key)."""
+        return self.path == "/ui" or self.path.startswith("/ui/")
+
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -643,6 +648,11 @@ LAYERS: dict[str, Layer] = {
             ("numpy",),
             prune=("numpy/tests", "numpy/*/tests", "numpy/f2py", "numpy/_pyinstaller", "numpy/typing"),
         ),
+        Layer(
+            "ui",
+            "The admin pages: templates, signed sessions, SVG charts and QR codes.",
+            ("jinja2", "itsdangerous", "pygal", "segno"),
+        ),
     )
 }
 
@@ -651,6 +661,7 @@ SECRETS: dict[str, Secret] = {
     for s in (
         Secret("click-hash-salt", "Salt of the daily visitor hash used when a click has no session cookie."),
         Secret("postback-signing-key", "HMAC-SHA256 key that affiliate postbacks are signed with."),
+        Secret("ui-session-key", "Key the admin UI's session cookies and CSRF tokens are signed with."),
         # Platform credentials (JSON, as each platform's client needs them), put by an operator.
         *(
             Secret(f"{platform}-credentials", f"{label} API credentials (JSON).", generated=False)
@@ -708,8 +719,10 @@ FUNCTIONS: dict[str, Function] = {
         ),
         Function(
             "api",
-            "Admin API: links, reports, posts, comments, jobs, flags, keys, audit, OpenAPI, the exporter.",
-            layers=("base", "app", "numeric"),  # numpy loads only for the bandit's and comments' routes
+            "Admin API and pages: links, reports, posts, comments, jobs, flags, keys, audit, OpenAPI, "
+            "the exporter.",
+            # numpy loads only for the bandit's and comments' routes, ui only for the pages
+            layers=("base", "app", "numeric", "ui"),
             reads=("runs", "audit", "post_runs", "topics", "kpi"),
             writes=(
                 *("links", "stats", "api_keys", "posts", "state"),  # stats: link counters move with links
@@ -722,6 +735,7 @@ FUNCTIONS: dict[str, Function] = {
             watches=tuple(QUEUES),
             buckets=("media",),  # presigned uploads of posts' media
             flags="write",
+            secrets=("ui-session-key",),
         ),
         job_worker(
             "watchdog",
@@ -879,6 +893,38 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/audit", "api", "audit:read"),
     Route("GET", "/api/topics", "api", "comments:read"),
     Route("GET", "/metrics", "api", "metrics:read"),  # the Prometheus exporter
+    # The admin pages: a session cookie instead of the API key, the same scopes (contentflow.web.ui).
+    Route("GET", "/ui/login", "api", PUBLIC),
+    Route("POST", "/ui/login", "api", PUBLIC),  # checks the key typed in, and the form's CSRF token
+    Route("GET", "/ui/static/{name}", "api", PUBLIC),  # the pages' stylesheet and script
+    Route("POST", "/ui/logout", "api", AUTHENTICATED),
+    Route("GET", "/ui", "api", AUTHENTICATED),
+    Route("GET", "/ui/links", "api", "links:read"),
+    Route("POST", "/ui/links", "api", "links:write"),
+    Route("POST", "/ui/links/import", "api", "links:write"),
+    Route("GET", "/ui/links/{code}", "api", "links:read"),
+    Route("POST", "/ui/links/{code}", "api", "links:write"),
+    Route("POST", "/ui/links/{code}/disable", "api", "links:write"),
+    Route("GET", "/ui/reports", "api", "reports:read"),
+    Route("GET", "/ui/reports/export", "api", "reports:read"),
+    Route("GET", "/ui/flags", "api", "flags:read"),
+    Route("POST", "/ui/flags/{name}", "api", "flags:admin"),
+    Route("GET", "/ui/rules", "api", "rules:read"),
+    Route("POST", "/ui/rules/{key}", "api", "rules:write"),
+    Route("POST", "/ui/ai-rules", "api", "comments:write"),
+    Route("POST", "/ui/ai-rules/{rule_id}/delete", "api", "comments:write"),
+    Route("GET", "/ui/runs", "api", "jobs:read"),
+    Route("POST", "/ui/dlq/{queue}/requeue", "api", "jobs:admin"),
+    Route("GET", "/ui/schedule", "api", "posts:read"),
+    Route("POST", "/ui/schedule", "api", "posts:write"),
+    Route("POST", "/ui/schedule/{post_id}/cancel", "api", "posts:write"),
+    Route("GET", "/ui/inbox", "api", "comments:read"),
+    Route("POST", "/ui/inbox/{comment_id}/reply", "api", "comments:write"),
+    Route("POST", "/ui/inbox/{comment_id}/triage", "api", "comments:write"),
+    Route("GET", "/ui/bandit", "api", "bandit:read"),
+    Route("GET", "/ui/autopilot", "api", "ai:read"),
+    Route("POST", "/ui/autopilot/tick", "api", "ai:admin"),
+    Route("POST", "/ui/autopilot/actions/{action_id}/undo", "api", "ai:admin"),
 )
 
 

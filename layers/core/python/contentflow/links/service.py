@@ -103,6 +103,30 @@ def list_links(limit: int, cursor: str | None, base_url: str) -> LinkPage:
     return LinkPage(items=[_to_link(item, base_url) for item in items], next_cursor=next_cursor)
 
 
+def search_links(
+    query: str, limit: int, cursor: str | None, base_url: str, *, scan_max: int = 2000
+) -> LinkPage:
+    """Links whose code, URL, tags or UTM contain `query` (any case): a page at a time, reading at most
+    `scan_max` links per page asked (`next_cursor` goes on from there). An empty query lists them all."""
+    if not query:
+        return list_links(limit, cursor, base_url)
+    wanted = query.casefold()
+    found: list[Link] = []
+    read = 0
+    while len(found) < limit and read < scan_max:
+        items, cursor = repository.scan_page(min(100, scan_max - read), cursor)
+        read += len(items)
+        for item in items:
+            text = " ".join(
+                [item["code"], item["affiliate_url"], *item.get("tags", []), *item.get("utm", {}).values()]
+            )
+            if wanted in text.casefold():
+                found.append(_to_link(item, base_url))
+        if cursor is None:
+            break
+    return LinkPage(items=found, next_cursor=cursor)
+
+
 def update_link(code: str, changes: LinkUpdate, base_url: str, *, action: str = "links.update") -> Link:
     fields = changes.model_dump(exclude_unset=True)
     if "epc_override_eur" in fields:

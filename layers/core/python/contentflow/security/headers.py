@@ -13,3 +13,11 @@ HTML = {
     "X-Frame-Options": "DENY",
 }
 API = {**_COMMON, "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
+# The admin pages: their own stylesheet, script and images (charts are data: SVG), forms to themselves.
+PAGE = {
+    **_COMMON,
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; script-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
+STATIC = {**_COMMON, "Cache-Control": "public, max-age=300"}

@@ -1,4 +1,4 @@
-"""The admin API resolver and its gate.
+"""The admin API resolver and its gate (the pages under /ui have their own: contentflow.web.ui.app).
 
 The gate runs before Powertools resolves the route because Powertools validates the request
 before any user middleware: a caller without a key must get 401, never a validation error. It
@@ -22,7 +22,7 @@ from contentflow.links.service import CodeConflict, ConcurrentChange, LinkNotFou
 from contentflow.observability import current_correlation_id
 from contentflow.posts.service import BadEntries, PostNotFound
 from contentflow.publishing.service import NotChangeable
-from contentflow.resources import ROUTES
+from contentflow.resources import ROUTES, Route
 from contentflow.security import audit, headers
 from contentflow.security.inputs import MAX_JSON_DEPTH, too_deep
 from contentflow.security.service import authenticate
@@ -139,6 +139,10 @@ def handle(event: dict, context) -> dict:
     """Let a request through the gate to Powertools (route, validate, serialize), then add the
     security headers to whatever the answer is."""
     request = APIGatewayProxyEventV2(event)
+    if Route(*request.route_key.partition(" ")[::2], "api").page:  # the pages load their own modules
+        from contentflow.web.ui.app import handle as page
+
+        return page(event, context)
     response = _gate(request)
     if response is None:
         correlation = current_correlation_id() or request.request_context.request_id
