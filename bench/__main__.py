@@ -2,9 +2,9 @@
 
 import sys
 
-from bench import autopilot, bandit, click_path, metrics_pull, package, quiet
+from bench import autopilot, bandit, click_path, metrics_pull, package, quiet, routing
 
-BENCHMARKS = (click_path.run, package.run, metrics_pull.run, bandit.run, autopilot.run)
+BENCHMARKS = (click_path.run, routing.run, package.run, metrics_pull.run, bandit.run, autopilot.run)
 
 
 def main() -> int:

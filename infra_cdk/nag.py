@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
+from aws_cdk.custom_resources import AwsCustomResource
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct, IConstruct
 
@@ -122,3 +123,39 @@ def accept_findings(
             if spec.generated
             else "Platform credentials are issued and rotated by the platform; an operator puts them.",
         )
+
+
+def accept_edge_findings(edge: Construct, *, custom_domain: bool) -> None:
+    """The distribution's (infra_cdk/constructs/edge.py)."""
+    acknowledge(
+        edge,
+        "CFR1",
+        "Short links serve visitors of every country by design: routing rules use the viewer's "
+        "country to pick a destination, they never turn a visitor away.",
+    )
+    acknowledge(
+        edge,
+        "CFR3",
+        "A standard log would keep each visitor's IP address and user agent, which ContentFlow keeps "
+        "nowhere (docs/SECURITY.md); the API's access log has every request, WAF's metrics and "
+        "sampled requests show what the edge blocked.",
+    )
+    if not custom_domain:
+        acknowledge(
+            edge,
+            "CFR4",
+            "Without a short domain the distribution answers on CloudFront's own *.cloudfront.net "
+            "certificate, whose TLS policy CloudFront sets; with one, it requires TLSv1.2_2021.",
+        )
+
+
+def accept_firewall_findings(edge_stack: cdk.Stack) -> None:
+    """The us-east-1 stack's: CDK's own function behind the AwsCustomResource that publishes the
+    web ACL's ARN in the stage's region."""
+    publisher = edge_stack.node.find_child("AWS" + AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", ""))
+    acknowledge(
+        publisher,
+        "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "CDK's AwsCustomResource function, run at deployments only: it logs with AWS's basic "
+        "execution policy and may only put or delete the one parameter holding the web ACL's ARN.",
+    )

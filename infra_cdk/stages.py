@@ -1,5 +1,5 @@
 """What differs between stages, in one place: data safety, log retention, API throttling, alarm
-thresholds, cost budget and function settings."""
+thresholds, cost budget, the edge (CloudFront and WAF) and function settings."""
 
 from __future__ import annotations
 
@@ -39,6 +39,34 @@ class AlarmThresholds:
     function_errors: int = 0  # errors of one function above this
     function_throttles: int = 0  # throttled invocations of one function above this
     oldest_message_age_s: int = 1800  # age of a consumed queue's oldest message above this
+    edge_blocked_requests: int = 1000  # requests WAF blocked at the short domain (with Stage.edge on)
+
+
+# WAF's rate-based rules count over one of these windows (seconds); CloudFront's price classes.
+RATE_WINDOWS_S = (60, 120, 300, 600)
+PRICE_CLASSES = ("PRICE_CLASS_100", "PRICE_CLASS_200", "PRICE_CLASS_ALL")
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """CloudFront and a WAF web ACL in front of the short links (infra_cdk/constructs/edge.py,
+    docs/DEPLOYMENT.md#edge-cloudfront-and-waf). Off, the HTTP API serves them itself; on, the short domain
+    (`-c short_domain=...`) moves from API Gateway to the distribution."""
+
+    enabled: bool = False
+    # Requests one IP may make to /l/* per window before WAF blocks it until it slows down. Shared
+    # addresses (mobile carriers' NAT, offices) click for many people: keep it generous.
+    redirect_rate_limit: int = 500
+    rate_window_s: int = 300
+    price_class: str = "PRICE_CLASS_100"  # edge locations of North America and Europe: the cheapest
+
+    def __post_init__(self) -> None:
+        if self.redirect_rate_limit < 10:
+            raise ValueError("WAF's rate limit is at least 10 requests a window")
+        if self.rate_window_s not in RATE_WINDOWS_S:
+            raise ValueError(f"WAF's rate window is one of {RATE_WINDOWS_S} seconds")
+        if self.price_class not in PRICE_CLASSES:
+            raise ValueError(f"CloudFront's price class is one of {PRICE_CLASSES}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,7 @@ class Stage:
     api_burst_limit: int = 100  # requests at once
     cors_allowed_origins: tuple[str, ...] = ()  # browser origins allowed to call the admin API
     alarms: AlarmThresholds = AlarmThresholds()
+    edge: EdgeSettings = EdgeSettings()  # CloudFront and WAF in front of the short links
     # AWS Budgets (infra_cdk/constructs/budget.py), USD a month of the costs tagged with the stage:
     # notified at 80 % spent and 100 % forecast. A stage's tagged fixed cost is ~$5, and clicks cost
     # ~$7 per million (docs/COST.md).
@@ -98,6 +127,7 @@ STAGES: dict[str, Stage] = {
                 function_errors=5,
                 function_throttles=10,
                 oldest_message_age_s=3600,
+                edge_blocked_requests=5000,
             ),
             monthly_budget_usd=25,  # fixed costs and test traffic: more means something runs away
         ),
@@ -111,7 +141,8 @@ STAGES: dict[str, Stage] = {
             RetentionDays.THREE_MONTHS,
             api_rate_limit=1000,
             api_burst_limit=2000,
-            monthly_budget_usd=250,  # ~30 M clicks a month (~$210): raise it as traffic grows
+            edge=EdgeSettings(enabled=True, redirect_rate_limit=1000),
+            monthly_budget_usd=300,  # ~30 M clicks a month (~$260 with the edge): raise it with traffic
         ),
     )
 }

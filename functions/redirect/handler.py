@@ -10,6 +10,7 @@ on the first line logged (a failed click write); the EMF line is printed by `log
 # unmapped ~3,000 times, a tenth of `import boto3` in bench/package.py; imported here, ~10 times.
 import boto3  # noqa: F401
 
+from contentflow.clicks.devices import viewer
 from contentflow.clicks.service import SESSION_COOKIE, SESSION_MAX_AGE_S, Visit, follow
 from contentflow.observability import correlated, log_metrics_directly
 from contentflow.security import headers
@@ -37,16 +38,21 @@ PAGE = "<!doctype html><html lang=en><meta charset=utf-8><title>{0}</title><h1>{
 def handler(event, context):
     headers = event.get("headers") or {}
     http = event.get("requestContext", {}).get("http", {})
+    user_agent = headers.get("user-agent")
+    device, os, language = viewer(headers, user_agent)
     outcome = follow(
         Visit(
             code=(event.get("pathParameters") or {}).get("code", ""),
             method=http.get("method", "GET"),
             params=event.get("queryStringParameters") or {},
             session_id=_cookie(event, SESSION_COOKIE),
-            user_agent=headers.get("user-agent"),
+            user_agent=user_agent,
             source_ip=http.get("sourceIp"),
             referrer=headers.get("referer"),
             country=headers.get("cloudfront-viewer-country"),
+            device=device,
+            os=os,
+            language=language,
         )
     )
     if outcome.status != 302:

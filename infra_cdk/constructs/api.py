@@ -82,7 +82,7 @@ class Api(Construct):
             self, "Http", api_name=f"{resource_prefix()}-http", cors_preflight=_cors(stage)
         )
         self._configure_stage(stage)
-        if self.short_domain:
+        if self.short_domain and not stage.edge.enabled:  # with the edge on, CloudFront has it
             self._custom_domain(*self.short_domain)
         integrations = {
             name: HttpLambdaIntegration(f"{name}-integration", self.functions[name])

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -26,6 +27,7 @@ from constructs import Construct
 from contentflow.defaults import resource_prefix
 from contentflow.observability import METRICS, NAMESPACE, SERVICE
 from contentflow.resources import FUNCTIONS, QUEUES
+from infra_cdk.constructs.edge import EDGE_REGION, MANAGED_RULE_GROUPS, RATE_RULE, web_acl_name
 from infra_cdk.stages import Stage
 
 REDIRECT_ROUTE = ("GET", "/l/{code}")  # HEAD is for bots: GET is what people wait for
@@ -52,6 +54,7 @@ ALARMS: dict[str, AlarmFamily] = {
         AlarmFamily("FunctionThrottles", "A function is throttled: concurrency ran out."),
         AlarmFamily("OldestMessageAge", "A queue's oldest message waits too long: its consumer lags."),
         AlarmFamily("HeartbeatMissing", "No heartbeat job finished lately: schedules or workers stopped."),
+        AlarmFamily("EdgeBlockedRequests", "WAF blocks many requests at the short domain (Stage.edge)."),
     )
 }
 
@@ -68,6 +71,7 @@ class Monitoring(Construct):
         queues: Mapping[str, sqs.IQueue],
         dead_letters: Mapping[str, sqs.IQueue],
         alarm_email: str | None = None,
+        distribution: cloudfront.IDistribution | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.stage = stage
@@ -108,6 +112,8 @@ class Monitoring(Construct):
             missing=cloudwatch.TreatMissingData.BREACHING,  # no data is exactly the failure
         )
         self.dashboard = self._dashboard(redirect, functions, queues, waiting)
+        if distribution is not None:
+            self.dashboard.add_widgets(*_edge_widgets(distribution))
 
     # --- metrics -------------------------------------------------------------------------------
 
@@ -304,3 +310,60 @@ class Monitoring(Construct):
             graph("Posts published", [self._emf_search("PostsPublished")]),
         )
         return dashboard
+
+
+# --- the edge (Stage.edge): CloudFront's and WAF's metrics live in us-east-1 ---------------------
+
+
+def waf_metric(name: str, rule: str = "ALL", label: str | None = None) -> cloudwatch.Metric:
+    """AllowedRequests or BlockedRequests of the edge's web ACL, all rules or one (by its metric
+    name); a CloudFront web ACL's metrics have no Region dimension."""
+    return cloudwatch.Metric(
+        namespace="AWS/WAFV2",
+        metric_name=name,
+        dimensions_map={"WebACL": web_acl_name(), "Rule": rule},
+        statistic="Sum",
+        period=FIVE_MINUTES,
+        region=EDGE_REGION,
+        label=label or name,
+    )
+
+
+def _edge_widgets(distribution: cloudfront.IDistribution) -> list[cloudwatch.GraphWidget]:
+    def cdn(name: str, statistic: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/CloudFront",
+            metric_name=name,
+            dimensions_map={"DistributionId": distribution.distribution_id, "Region": "Global"},
+            statistic=statistic,
+            period=FIVE_MINUTES,
+            region=EDGE_REGION,
+            label=name,
+        )
+
+    def graph(title: str, metrics: list[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
+        return cloudwatch.GraphWidget(title=title, left=metrics, width=6, height=6, region=EDGE_REGION)
+
+    return [
+        graph("Edge requests (CloudFront)", [cdn("Requests", "Sum")]),
+        graph("Edge error rate (%)", [cdn("4xxErrorRate", "Average"), cdn("5xxErrorRate", "Average")]),
+        graph("WAF requests", [waf_metric("AllowedRequests"), waf_metric("BlockedRequests")]),
+        graph(
+            "WAF blocked by rule",
+            [waf_metric("BlockedRequests", rule, rule) for rule in (*MANAGED_RULE_GROUPS, RATE_RULE)],
+        ),
+    ]
+
+
+class EdgeAlarms(Monitoring):
+    """The edge's alarm, in the web ACL's stack (us-east-1: an alarm watches its own region's
+    metrics, and notifies a topic of that region), with a topic of its own there. It reuses the
+    stage's topic and alarm making, nothing else of Monitoring."""
+
+    def __init__(self, scope: Construct, id: str, *, stage: Stage, alarm_email: str | None = None) -> None:
+        Construct.__init__(self, scope, id)  # none of Monitoring's stage-wide alarms and dashboard
+        self.stage = stage
+        self.topic = self._topic(alarm_email)
+        self.alarms = []
+        blocked = waf_metric("BlockedRequests")
+        self._alarm("EdgeBlockedRequests", None, blocked, threshold=stage.alarms.edge_blocked_requests)

@@ -1,5 +1,6 @@
 """One `contentflow dev` for the e2e session, started as a user would, in a clean environment."""
 
+import re
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -149,3 +150,16 @@ def admin(visit, dev):
     page = visit(user_agent=BROWSER)
     log_in(page, dev.url, dev.key)
     return page
+
+
+@pytest.fixture
+def dev_aws(dev, monkeypatch):
+    """This process's AWS clients pointed at the embedded AWS that `dev` printed (its ready lines)."""
+    from contentflow import aws as aws_clients
+
+    (endpoint,) = [m[1] for line in dev.server.lines if (m := re.match(r"^Embedded AWS: (\S+)", line))]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    aws_clients.reset_clients(keep_session=True)
+    yield
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    aws_clients.reset_clients(keep_session=True)

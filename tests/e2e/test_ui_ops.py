@@ -2,7 +2,6 @@
 header that shows it), and a dead job seen with its reason on /ui/runs, then requeued."""
 
 import json
-import re
 import time
 
 import pytest
@@ -71,19 +70,6 @@ def test_the_kill_switch_asks_for_confirmation_and_the_header_shows_it(admin, de
         assert not admin.errors
     finally:
         api.put("/api/flags/kill_switch", json={"enabled": False})
-
-
-@pytest.fixture
-def dev_aws(dev, monkeypatch):
-    """This process's AWS clients pointed at the embedded AWS that `dev` printed (its ready lines)."""
-    from contentflow import aws as aws_clients
-
-    (endpoint,) = [m[1] for line in dev.server.lines if (m := re.match(r"^Embedded AWS: (\S+)", line))]
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    aws_clients.reset_clients(keep_session=True)
-    yield
-    monkeypatch.delenv("AWS_ENDPOINT_URL")
-    aws_clients.reset_clients(keep_session=True)
 
 
 def test_a_dead_job_is_seen_with_its_reason_and_requeued(admin, dev, api, dev_aws):

@@ -18,6 +18,7 @@ PATH_SAMPLES["post_id"] = "01JQ0000000000000000000000"
 PATH_SAMPLES["key"] = "denylist_keywords"
 PATH_SAMPLES |= {"comment_id": "reddit:t1_sample", "rule_id": "refunds", "example_id": "first"}
 PATH_SAMPLES["action_id"] = "01JQ0000000000000000000009"
+PATH_SAMPLES["webhook_id"] = "01JQ00000000000000000000WH"
 BODIES = {
     "POST /api/links": {"affiliate_url": "https://shop.example.com/p/1"},
     "PATCH /api/links/{code}": {"tags": ["spring"]},
@@ -42,6 +43,8 @@ BODIES = {
         "keywords": ["refund", "money back"],
     },
     "PUT /api/ai-examples/{example_id}": {"text": "first!"},
+    "POST /api/webhooks": {"url": "https://hooks.example.com/contentflow", "events": ["conversion.created"]},
+    "PATCH /api/webhooks/{webhook_id}": {"enabled": False},
 }
 
 
@@ -88,6 +91,28 @@ def stored_samples() -> None:
         }
     )
     _paused_by_the_autopilot()
+    _a_webhook()
+
+
+def _a_webhook() -> None:
+    """The webhook subscription PATH_SAMPLES names, with its signing secret."""
+    from contentflow.webhooks import repository as webhooks
+
+    webhook_id = PATH_SAMPLES["webhook_id"]
+    webhooks.create_secret(webhook_id)
+    webhooks.put(
+        {
+            "webhook_id": webhook_id,
+            "url": BODIES["POST /api/webhooks"]["url"],
+            "events": ["post.failed"],
+            "description": "",
+            "enabled": True,
+            "created_at": "2026-01-01T00:00:00+00:00",
+            "created_by": "system",
+            "updated_at": "2026-01-01T00:00:00+00:00",
+        },
+        seen_version=0,
+    )
 
 
 def _paused_by_the_autopilot() -> None:

@@ -46,6 +46,9 @@ EXPECTED = {
     "POST /api/ai/tick": ("ai.tick", None),
     "POST /api/ai/actions/{action_id}/undo": ("bandit.arm_status", "arm:reddit|en|sample"),
     "DELETE /api/ai-examples/{example_id}": ("ai_examples.delete", "ai_example:first"),
+    "POST /api/webhooks": ("webhooks.create", None),
+    "PATCH /api/webhooks/{webhook_id}": ("webhooks.update", f"webhook:{PATH_SAMPLES['webhook_id']}"),
+    "DELETE /api/webhooks/{webhook_id}": ("webhooks.delete", f"webhook:{PATH_SAMPLES['webhook_id']}"),
 }
 
 
@@ -81,6 +84,7 @@ def test_every_mutation_leaves_exactly_one_entry(aws, make_link, route):
             "posts.schedule": f"post:{body.get('post_id')}",
             "media.upload": f"media:{body.get('key')}",
             "ai.tick": f"tick:{body.get('tick_id')}",
+            "webhooks.create": f"webhook:{body.get('webhook_id')}",
         }
         target = made.get(action, f"key:{victim[3:15]}")
     assert (entry["action"], entry["target"]) == (action, target)

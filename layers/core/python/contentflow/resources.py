@@ -55,6 +55,10 @@ CLICK_ARCHIVE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ua_family", "string"),
     ("referrer_host", "string"),
     ("country", "string"),
+    # One column for the three (contentflow.clicks.devices): the time index copies every column and
+    # DynamoDB allows an index 20 of them; this list is at 20 with `day`.
+    ("viewer", "struct<device:string,os:string,language:string>"),
+    ("rule", "int"),  # the link's routing rule that chose the URL; absent: its own URL
     # What affiliate postbacks added (contentflow.clicks.conversions); absent on most clicks.
     ("real_amount_eur", "decimal(12,4)"),  # approved, gross: replaces amount_eur as the revenue
     ("reversed_amount_eur", "decimal(12,4)"),  # taken back by refunds and chargebacks
@@ -130,6 +134,9 @@ class Function(NamedTuple):
     flags: str | None = None  # "read" or "write": the AppConfig feature flags
     models: bool = False  # may invoke the stage's REPLY_MODEL_ID on Amazon Bedrock, when one is set
     tracing: bool = True  # X-Ray; off where the Tracer import would cost cold start
+    publishes: bool = False  # may put events on the stage's bus (EVENT_BUS): the webhooks' events
+    secret_paths: tuple[str, ...] = ()  # families of per-record secrets it reads (SECRET_PATHS)
+    owns_secret_paths: tuple[str, ...] = ()  # ... it creates and deletes, one per record
 
     @property
     def physical_name(self) -> str:
@@ -178,6 +185,45 @@ class Secret(NamedTuple):
     @property
     def physical_name(self) -> str:
         return f"{resource_prefix()}/{self.name}"
+
+
+class SecretPath(NamedTuple):
+    """A family of Secrets Manager secrets made at run time, one per record (a webhook's signing
+    secret), named `<stage prefix>/<name>/<record id>`; grants cover the prefix, not one name."""
+
+    name: str
+    description: str
+
+    @property
+    def physical_prefix(self) -> str:
+        return f"{resource_prefix()}/{self.name}/"
+
+
+class EventRule(NamedTuple):
+    """A rule of the events bus: the events of `detail_types` go to `queue`.
+
+    A delivery SQS refuses is retried per the target's policy, then put on the queue's own DLQ with
+    EventBridge's error attributes, where the consumer's dead letters also end: one place to look.
+    """
+
+    name: str
+    description: str
+    detail_types: tuple[str, ...]
+    queue: str
+    retry_attempts: int = 20
+    max_event_age_s: int = 3600
+
+
+class EventBus(NamedTuple):
+    """The stage's EventBridge bus: what ContentFlow's domains tell (`contentflow.webhooks.events`)."""
+
+    name: str
+    source: str
+    rules: tuple[EventRule, ...]
+
+    @property
+    def physical_name(self) -> str:
+        return f"{resource_prefix()}-{self.name}"
 
 
 class LifecycleRule(NamedTuple):
@@ -398,6 +444,10 @@ TABLES: dict[str, Table] = {
         # The topics of each Europe/Paris day's comments (contentflow.comments.topic_days): one item per
         # `day`, replaced whole when the day is computed again.
         Table("topics", pk=Key("day")),
+        # Webhook subscriptions (contentflow.webhooks), and each event's delivery to each of them:
+        # `<webhook id>` / `<event id>` (ULIDs: newest last), kept 30 days for the history.
+        Table("webhooks", pk=Key("webhook_id")),
+        Table("webhook_deliveries", pk=Key("webhook_id"), sk=Key("event_id"), ttl_attribute="expires_at"),
     )
 }
 
@@ -494,6 +544,15 @@ QUEUES: dict[str, Queue] = {
             consumer="job_heartbeat",
             max_receive_count=3,
             visibility_timeout_s=180,
+            batch_size=1,
+        ),
+        # Events for the webhooks, as the bus's rule sends them; a failed delivery comes back after the
+        # delay its consumer sets (30 s doubling) and, after six receives, waits in the DLQ.
+        Queue(
+            "webhook_events",
+            consumer="webhook_delivery",
+            max_receive_count=6,
+            visibility_timeout_s=180,  # six times the consumer's timeout
             batch_size=1,
         ),
     )
@@ -602,6 +661,29 @@ FLAGS: dict[str, Flag] = {
     )
 }
 FLAG_STORE = FlagStore()
+
+WEBHOOK_EVENTS: tuple[str, ...] = (
+    "conversion.created",
+    "post.published",
+    "post.failed",
+    "job.dead",
+    "link.expired",
+)
+EVENT_BUS = EventBus(
+    "events",
+    source="contentflow",
+    rules=(
+        EventRule(
+            "webhooks",
+            "Sends the events webhooks subscribe to to their delivery queue.",
+            detail_types=WEBHOOK_EVENTS,
+            queue="webhook_events",
+        ),
+    ),
+)
+SECRET_PATHS: dict[str, SecretPath] = {
+    p.name: p for p in (SecretPath("webhooks", "Signing secret of each webhook subscription."),)
+}
 JOB_RUNTIME_TABLES = ("runs", "stats", "state", "idempotency")  # journal, counters, locks and buckets
 
 
@@ -611,6 +693,7 @@ def job_worker(
     """The worker of a job kind: what the job runtime needs (its tables, its own queue for deferrals),
     plus what the job itself needs."""
     queue = f"{JOB_QUEUE_PREFIX}{kind}"
+    spec.setdefault("publishes", True)  # job.dead, post.published, post.failed
     return Function(queue, description, writes=(*JOB_RUNTIME_TABLES, *writes), sends=(queue, *sends), **spec)
 
 
@@ -716,6 +799,7 @@ FUNCTIONS: dict[str, Function] = {
             timeout_s=10,
             writes=("clicks", "conversions"),
             secrets=("postback-signing-key",),
+            publishes=True,  # conversion.created
         ),
         Function(
             "api",
@@ -723,11 +807,12 @@ FUNCTIONS: dict[str, Function] = {
             "the exporter.",
             # numpy loads only for the bandit's and comments' routes, ui only for the pages
             layers=("base", "app", "numeric", "ui"),
-            reads=("runs", "audit", "post_runs", "topics", "kpi"),
+            reads=("runs", "audit", "post_runs", "topics", "kpi", "webhook_deliveries"),
             writes=(
                 *("links", "stats", "api_keys", "posts", "state"),  # stats: link counters move with links
                 *("comments", "comment_decisions", "ai_rules", "ai_examples"),
                 *("ai_actions", "choices"),  # an autopilot tick run through the API
+                "webhooks",
             ),
             appends=("audit",),  # append-only: no function can change or delete the audit log
             sends=JOB_QUEUES,  # run a job now
@@ -736,6 +821,7 @@ FUNCTIONS: dict[str, Function] = {
             buckets=("media",),  # presigned uploads of posts' media
             flags="write",
             secrets=("ui-session-key",),
+            owns_secret_paths=("webhooks",),  # each subscription's signing secret
         ),
         job_worker(
             "watchdog",
@@ -744,6 +830,14 @@ FUNCTIONS: dict[str, Function] = {
             redrives=JOB_QUEUES,
         ),
         job_worker("heartbeat", "Records that the job runtime is alive.", timeout_s=30),
+        Function(
+            "webhook_delivery",
+            "Signs each event of the webhook queue and posts it to its subscribers (httpx).",
+            timeout_s=30,
+            reads=("webhooks",),
+            writes=("webhook_deliveries", "state"),  # state: why a delivery was dead-lettered
+            secret_paths=("webhooks",),
+        ),
         job_worker(
             "metrics_pull",
             "Plans statistics pulls per platform and runs each batch; estimates where there are no numbers.",
@@ -892,6 +986,12 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/keys/{key_id}", "api", "keys:admin"),
     Route("GET", "/api/audit", "api", "audit:read"),
     Route("GET", "/api/topics", "api", "comments:read"),
+    Route("GET", "/api/webhooks", "api", "webhooks:admin"),
+    Route("POST", "/api/webhooks", "api", "webhooks:admin"),
+    Route("GET", "/api/webhooks/{webhook_id}", "api", "webhooks:admin"),
+    Route("PATCH", "/api/webhooks/{webhook_id}", "api", "webhooks:admin"),
+    Route("DELETE", "/api/webhooks/{webhook_id}", "api", "webhooks:admin"),
+    Route("GET", "/api/webhooks/{webhook_id}/deliveries", "api", "webhooks:admin"),
     Route("GET", "/metrics", "api", "metrics:read"),  # the Prometheus exporter
     # The admin pages: a session cookie instead of the API key, the same scopes (contentflow.web.ui).
     Route("GET", "/ui/login", "api", PUBLIC),
@@ -973,6 +1073,11 @@ def secret_name(name: str) -> str:
     return SECRETS[name].physical_name
 
 
+def secret_path_name(path: str, name: str) -> str:
+    """The secret `name` of the family `path`: `<stage prefix>/webhooks/<webhook id>`."""
+    return SECRET_PATHS[path].physical_prefix + name
+
+
 def job_queue(kind: str) -> Queue:
     """The queue of a job kind; ValueError for a kind the catalog does not declare."""
     try:
@@ -1019,6 +1124,7 @@ def provision() -> None:
         _create_bucket(bucket)
     _create_secrets()
     _create_flags()
+    _create_event_bus(arn_prefix)
 
 
 def _queue_arn_prefix() -> str:
@@ -1038,6 +1144,37 @@ def _create_queue(queue: Queue, arn_prefix: str | None = None) -> None:
         }
         attributes["RedrivePolicy"] = json.dumps(redrive)
     sqs.create_queue(QueueName=queue.physical_name, Attributes=attributes)
+
+
+def _create_event_bus(queue_arn_prefix: str) -> None:
+    """The bus and its rules, each sending to its queue as the CDK app's do (moto routes them too)."""
+    events = client("events")
+    with suppress(events.exceptions.ResourceAlreadyExistsException):
+        events.create_event_bus(Name=EVENT_BUS.physical_name)
+    for rule in EVENT_BUS.rules:
+        pattern = {"source": [EVENT_BUS.source], "detail-type": list(rule.detail_types)}
+        events.put_rule(
+            Name=rule.name,
+            EventBusName=EVENT_BUS.physical_name,
+            EventPattern=json.dumps(pattern),
+            Description=rule.description,
+        )
+        queue = QUEUES[rule.queue]
+        events.put_targets(
+            Rule=rule.name,
+            EventBusName=EVENT_BUS.physical_name,
+            Targets=[
+                {
+                    "Id": rule.queue,
+                    "Arn": queue_arn_prefix + queue.physical_name,
+                    "RetryPolicy": {
+                        "MaximumRetryAttempts": rule.retry_attempts,
+                        "MaximumEventAgeInSeconds": rule.max_event_age_s,
+                    },
+                    "DeadLetterConfig": {"Arn": queue_arn_prefix + queue.dlq_physical_name},
+                }
+            ],
+        )
 
 
 def _create_bucket(bucket: Bucket) -> None:

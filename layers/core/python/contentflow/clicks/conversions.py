@@ -35,6 +35,7 @@ from contentflow.defaults import setting
 from contentflow.resources import secret_name, table_name
 from contentflow.security.secrets import Keyring, keyring, put_new_version, read_keyring
 from contentflow.security.signing import BadSignature, SignatureMismatch, verify
+from contentflow.webhooks.events import publish
 
 KEY = "postback-signing-key"
 ClickId = Annotated[str, StringConstraints(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")]
@@ -172,6 +173,9 @@ def _record(conversion: Conversion, now: int) -> Recorded:
                     f"{setting('POSTBACK_WINDOW_DAYS')}-day postback window: its day is archived and final"
                 ) from None
             raise
+        publish(
+            "conversion.created", {**conversion.model_dump(mode="json"), "amount_applied_eur": float(amount)}
+        )
         return Recorded("recorded", conversion, reversed_eur)
     raise ConversionConflict(
         f"order '{conversion.order_id}' keeps changing under this postback: send it again"

@@ -20,6 +20,7 @@ from contentflow.clicks import bots, repository
 from contentflow.defaults import setting
 from contentflow.ids import time_shard, ulid
 from contentflow.links import cache as links
+from contentflow.links import routing
 from contentflow.links.rules import CODE_PATTERN
 from contentflow.observability import count, powertools_logger
 from contentflow.platforms import normalize_platform
@@ -57,6 +58,9 @@ class Visit(NamedTuple):
     source_ip: str | None = None
     referrer: str | None = None
     country: str | None = None  # from CloudFront's viewer-country header, when in front
+    device: str | None = None  # mobile, tablet, desktop (contentflow.clicks.devices)
+    os: str | None = None  # ios, android, windows, macos, linux, other
+    language: str | None = None  # Accept-Language's preferred primary subtag, e.g. fr
 
 
 class Outcome(NamedTuple):
@@ -70,7 +74,8 @@ GONE = Outcome(410)
 
 
 def follow(visit: Visit, now_ms: int | None = None) -> Outcome:
-    """Resolve the code to its stored destination and record the click; never redirects elsewhere."""
+    """Resolve the code to its stored destination (its own URL or one its rules choose) and record the
+    click; never redirects elsewhere."""
     count("Redirects")
     if not CODE_PATTERN.match(visit.code):
         return NOT_FOUND
@@ -86,15 +91,19 @@ def follow(visit: Visit, now_ms: int | None = None) -> Outcome:
     post_id = post_id if post_id and _POST_ID.match(post_id) else None
     day = _iso_second(now_ms // 1000)[:10]
     session_id, new_session_id = _session(visit, day)
-    click = new_click(link, visit, platform, post_id, session_id, now_ms)
-    location = final_url(link, platform, post_id, click["event_id"])
+    rule, url = routing.choose(link, (_country(visit), visit.device, visit.os, visit.language, platform))
+    click = new_click(link, visit, platform, post_id, session_id, now_ms, rule=rule)
+    location = final_url(link, platform, post_id, click["event_id"], url=url)
     record_click(click)
     count("BotClicks" if click["is_bot"] else "HumanClicks")
     return Outcome(302, location, new_session_id)
 
 
-def final_url(link: dict, platform: str, post_id: str | None, click_id: str | None = None) -> str:
-    """The affiliate URL, its own query kept as written, plus UTM values and tracking parameters."""
+def final_url(
+    link: dict, platform: str, post_id: str | None, click_id: str | None = None, *, url: str | None = None
+) -> str:
+    """The affiliate URL (or `url`, which a rule chose), its own query kept as written, plus UTM values
+    and tracking parameters."""
     ours = {f"utm_{name}": value for name, value in (link.get("utm") or {}).items()}
     if platform != "unknown":
         ours.setdefault("utm_source", platform)
@@ -103,7 +112,7 @@ def final_url(link: dict, platform: str, post_id: str | None, click_id: str | No
         ours["post_id"] = post_id
     if click_id and link.get("subid_param"):
         ours[link["subid_param"]] = click_id  # the affiliate echoes it in its postback
-    base, stored, fragment = _split(link["affiliate_url"])
+    base, stored, fragment = _split(url or link["affiliate_url"])
     kept = [part for part, name in stored if name not in ours]
     encoded = "&".join(f"{_quote(str(name))}={_quote(str(value))}" for name, value in ours.items())
     query = "&".join([*kept, encoded]).strip("&")
@@ -128,8 +137,16 @@ _quote = lru_cache(maxsize=4096)(quote_plus)
 
 
 def new_click(
-    link: dict, visit: Visit, platform: str, post_id: str | None, session_id: str, now_ms: int
+    link: dict,
+    visit: Visit,
+    platform: str,
+    post_id: str | None,
+    session_id: str,
+    now_ms: int,
+    *,
+    rule: int | None = None,
 ) -> dict:
+    """The click item; `rule` is the index of the link's rule that chose the URL (None: its own)."""
     is_bot, ua_family = bots.classify(visit.user_agent, visit.method)
     epc = link.get("epc_override_eur")
     ts = _iso_ms(now_ms)
@@ -151,7 +168,9 @@ def new_click(
         "is_bot": is_bot,
         "ua_family": ua_family,
         "referrer_host": _host(visit.referrer),
-        "country": visit.country if visit.country and _COUNTRY.match(visit.country) else None,
+        "country": _country(visit),
+        "viewer": _viewer(visit),
+        "rule": rule,
     }
 
 
@@ -199,6 +218,16 @@ def _session(visit: Visit, day: str) -> tuple[str, str | None]:
         _log().warning("visitor hash unavailable; using a random session", exc_info=True)
         session_id = secrets.token_urlsafe(16)
     return session_id, session_id
+
+
+def _country(visit: Visit) -> str | None:
+    return visit.country if visit.country and _COUNTRY.match(visit.country) else None
+
+
+def _viewer(visit: Visit) -> dict | None:
+    """device, os and language, those known, in one attribute (see CLICK_ARCHIVE_COLUMNS)."""
+    known = {"device": visit.device, "os": visit.os, "language": visit.language}
+    return {name: value for name, value in known.items() if value} or None
 
 
 def _expired(link: dict, now_ms: int) -> bool:

@@ -43,6 +43,7 @@ from contentflow.jobs.registry import Job
 from contentflow.jobs.retry import RetryPolicy, describe
 from contentflow.observability import append_keys, current_correlation_id, emit
 from contentflow.resources import FUNCTIONS, QUEUES, Queue, table_name
+from contentflow.webhooks.events import publish
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_TTL_S = 86400  # longer than any redelivery or requeue of done work is likely to take
@@ -127,6 +128,8 @@ def process(
                 delivery.queue.name, delivery.message_id, reason, run["run_id"], int(time.time())
             )
         _end(run, "dead" if delivery.last else "failed", reason)
+        if delivery.last:
+            publish("job.dead", {"kind": job.kind, "run_id": run["run_id"], "reason": reason})
         raise
     if outcome["run_id"] != run["run_id"]:
         return _end(run, "skipped", f"duplicate: run {outcome['run_id']} already did this work")

@@ -3,8 +3,18 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
+from contentflow.links.routing import CONDITIONS, COUNTRIES, DEVICES, MAX_RULES, MAX_VALUES, OSES
 from contentflow.links.rules import check_affiliate_url, check_code
 from contentflow.platforms import PLATFORMS
 
@@ -30,6 +40,82 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in COUNTRIES:
+        hint = " (the United Kingdom is GB)" if code == "UK" else ""
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code{hint}")
+    return code
+
+
+def _language(value: str) -> str:
+    tag = value.strip().lower()
+    if not (2 <= len(tag) <= 3 and tag.isascii() and tag.isalpha()):
+        raise ValueError(f"{value!r} is not a primary language subtag such as fr or en (no region)")
+    return tag
+
+
+def _distinct(values: list) -> list:
+    return list(dict.fromkeys(values))
+
+
+Country = Annotated[str, AfterValidator(_country)]
+Language = Annotated[str, AfterValidator(_language)]
+Device = Literal[DEVICES]
+Os = Literal[OSES]
+
+
+def _values(kind, description: str):
+    """A condition: one or more values (each kept once), any of which matches."""
+    return Annotated[
+        list[kind] | None,
+        Field(default=None, min_length=1, max_length=MAX_VALUES, description=description),
+        AfterValidator(lambda values: None if values is None else _distinct(values)),
+    ]
+
+
+class Conditions(Strict):
+    """Every condition given must hold; a condition holds when the visitor's value is one of its values
+    (a visitor whose value is unknown matches no condition on it)."""
+
+    country: _values(Country, "ISO 3166-1 alpha-2 codes (CloudFront's viewer country), e.g. FR")
+    device: _values(Device, "from CloudFront's viewer headers, else the user agent")
+    os: _values(Os, "from CloudFront's viewer headers (iOS, Android), else the user agent")
+    language: _values(Language, "primary subtags of Accept-Language's preferred language, e.g. fr")
+    platform: _values(Platform, "the platform the click came from (?platform=, else the link's hint)")
+
+    @model_validator(mode="after")
+    def _names_a_condition(self):
+        if all(getattr(self, name) is None for name in CONDITIONS):
+            raise ValueError(f"when must name at least one condition of {', '.join(CONDITIONS)}")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _given_only(self, default):
+        """Shown and stored as written: the conditions given, no nulls for the others."""
+        return {name: values for name, values in default(self).items() if values is not None}
+
+
+class Rule(Strict):
+    when: Conditions
+    url: AffiliateUrl = Field(description="where a matching visitor goes, checked like affiliate_url")
+
+
+class RuleView(BaseModel):
+    when: Conditions
+    url: str
+
+
+Rules = Annotated[
+    list[Rule],
+    Field(
+        max_length=MAX_RULES,
+        description="checked in order, the first whose conditions all hold chooses the URL; "
+        "none: affiliate_url",
+    ),
+]
+
+
 class Utm(Strict):
     source: Text | None = None
     medium: Text | None = None
@@ -48,6 +134,7 @@ class LinkCreate(Strict):
     subid_param: SubidParam | None = None
     expires_at: ExpiresAt | None = None
     expired_url: ExpiredUrl | None = None
+    rules: Rules | None = None
 
 
 class LinkUpdate(Strict):
@@ -62,6 +149,7 @@ class LinkUpdate(Strict):
     subid_param: SubidParam | None = None
     expires_at: ExpiresAt | None = None
     expired_url: ExpiredUrl | None = None
+    rules: Rules | None = Field(None, description="`null` or `[]` removes them")
 
 
 class Link(BaseModel):
@@ -75,6 +163,7 @@ class Link(BaseModel):
     subid_param: str | None = None
     expires_at: datetime | None = None
     expired_url: str | None = None
+    rules: list[RuleView] = Field(default_factory=list)
     created_at: str
     updated_at: str
     short_url: str

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from contentflow.ids import short_code
 from contentflow.links import repository
-from contentflow.links.models import Link, LinkCreate, LinkPage, LinkUpdate
+from contentflow.links.models import Link, LinkCreate, LinkPage, LinkUpdate, Rule
 from contentflow.security import audit
 
 CODE_ATTEMPTS = 5
@@ -52,11 +52,20 @@ def _money(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 4)))
 
 
+_CONVERTED = ("epc_override_eur", "rules")  # stored otherwise than Link shows them
+
+
+def _rules(rules: list[Rule] | None) -> list[dict] | None:
+    """As stored: the conditions given only; none (null or []) is no attribute."""
+    return [rule.model_dump(exclude_none=True) for rule in rules] if rules else None
+
+
 def _to_link(item: dict, base_url: str) -> Link:
     epc = item.get("epc_override_eur")
     return Link(
-        **{k: v for k, v in item.items() if k in Link.model_fields and k != "epc_override_eur"},
+        **{k: v for k, v in item.items() if k in Link.model_fields and k not in _CONVERTED},
         epc_override_eur=None if epc is None else float(epc),
+        rules=item.get("rules") or [],
         short_url=f"{base_url.rstrip('/')}/l/{item['code']}",
     )
 
@@ -74,6 +83,7 @@ def create_link(data: LinkCreate, base_url: str) -> Link:
         "subid_param": data.subid_param,
         "expires_at": _instant(data.expires_at),
         "expired_url": data.expired_url,
+        "rules": _rules(data.rules),
         "created_at": now,
         "updated_at": now,
     }
@@ -135,6 +145,8 @@ def update_link(code: str, changes: LinkUpdate, base_url: str, *, action: str = 
         fields["expires_at"] = _instant(fields["expires_at"])
     if "utm" in fields:
         fields["utm"] = (changes.utm.model_dump(exclude_none=True)) if changes.utm else {}
+    if "rules" in fields:
+        fields["rules"] = _rules(changes.rules)
     for required in ("affiliate_url", "status", "tags"):
         if required in fields and fields[required] is None:
             raise ValueError(f"{required} cannot be null")

@@ -34,6 +34,7 @@ from contentflow.platforms.registry import CAPABILITIES, connector
 from contentflow.posts.repository import stats_update
 from contentflow.posts.service import iso
 from contentflow.publishing import media, repository
+from contentflow.webhooks import events
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # errors before the request left
@@ -239,6 +240,7 @@ def _published(post: dict, platform: str, result: Published) -> dict:
     repository.move(post, "published", changes, also=(counter,))
     record(post, "published", platform=platform, response=result)
     emit("PostsPublished", platform=platform)
+    events.publish("post.published", {"post_id": post["post_id"], "platform": platform, "url": result.url})
     media.mark_posted(post["content"].get("media") or [])
     return {"post_id": post["post_id"], "outcome": "published", "external_id": result.external_id}
 
@@ -253,6 +255,8 @@ def _end(
     moved = repository.move(post, status, {**(changes or {}), "status_reason": reason})
     if moved:
         record(post, outcome, platform=(changes or {}).get("platform"), error=reason, payload=payload)
+        if status == "failed":
+            events.publish("post.failed", {"post_id": post["post_id"], "outcome": outcome, "reason": reason})
     return {"post_id": post["post_id"], "outcome": outcome, "reason": reason}
 
 

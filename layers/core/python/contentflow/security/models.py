@@ -32,6 +32,7 @@ SCOPES: dict[str, str] = {
     "metrics:read": "scrape the Prometheus exporter",
     "ai:read": "read the autopilot's journal of proposals and actions",
     "ai:admin": "run an autopilot tick (dry or live) and undo its actions",
+    "webhooks:admin": "subscribe URLs to events, change and delete subscriptions, read their deliveries",
     "admin": "everything",
 }
 ADMIN = "admin"

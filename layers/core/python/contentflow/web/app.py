@@ -42,6 +42,7 @@ from contentflow.web import (
     reports_api,
     rules_api,
     topics_api,
+    webhooks_api,
 )
 from contentflow.web.openapi import openapi_document
 from contentflow.web.responses import error, json_response
@@ -79,6 +80,7 @@ app.include_router(publishing_api.router)
 app.include_router(comments_api.router)
 app.include_router(ai_api.router)
 app.include_router(topics_api.router)
+app.include_router(webhooks_api.router)
 
 
 def public_base_url(event: APIGatewayProxyEventV2) -> str:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from contentflow.links import service
 from contentflow.links.models import Link, LinkCreate, LinkUpdate
 from contentflow.platforms import PLATFORMS
+from contentflow.web.ui import link_rules
 from contentflow.web.ui.pages import field_problems, form, problem, redirect, render, upload, visit
 
 router = APIGatewayHttpRouter()
@@ -46,7 +47,9 @@ def create():
     try:
         link = service.create_link(LinkCreate(**fields(values, partial=False)), base_url())
     except ValidationError as error:
-        return _form_again(values, field_problems(error))
+        return _form_again(values, field_problems(error) | link_rules.problems(error))
+    except link_rules.Unreadable as error:
+        return _form_again(values, {"rules": str(error)})
     except service.CodeConflict as error:
         return _form_again(values, {"code": str(error)})
     return redirect(f"/ui/links/{link.code}", created=link.code)
@@ -90,15 +93,20 @@ def edit(code: str):
     values = form()
     try:
         service.update_link(code, LinkUpdate(**fields(values, partial=True)), base_url())
-    except ValidationError as error:
+    except (ValidationError, link_rules.Unreadable) as error:
         link = service.get_link(code, base_url())
+        said = (
+            {"rules": str(error)}
+            if isinstance(error, link_rules.Unreadable)
+            else field_problems(error) | link_rules.problems(error)
+        )
         return render(
             "link.html",
             422,
             title=f"Link {code}",
             link=link,
             form=values,
-            problems=field_problems(error),
+            problems=said,
             qr=qr_svg(link.short_url),
             platforms=PLATFORMS,
         )
@@ -168,6 +176,11 @@ def fields(values: dict[str, str], *, partial: bool) -> dict:
     utm = {name: text[f"utm_{name}"] for name in UTM if text.get(f"utm_{name}")}
     if utm or (partial and any(f"utm_{name}" in text for name in UTM)):
         data["utm"] = utm
+    rules = (values.get("rules") or "").strip()  # the form's only: not a CSV column
+    if rules:
+        data["rules"] = link_rules.parse(rules)
+    elif partial and "rules" in values:
+        data["rules"] = None
     return data
 
 
@@ -178,6 +191,7 @@ def _as_form(link: Link) -> dict[str, str]:
         "tags": ", ".join(link.tags),
         "platform_hint": link.platform_hint or "",
         "expires_at": link.expires_at.strftime("%Y-%m-%dT%H:%M") if link.expires_at else "",
+        "rules": link_rules.as_text(link.rules),
     }
     return values | {f"utm_{name}": link.utm.get(name, "") for name in UTM}
 
