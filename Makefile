@@ -41,7 +41,7 @@ $(CHROMIUM):
 TEST_WORKERS ?= 2
 FUZZ := tests/e2e/test_fuzz_api.py
 test: lint $(CDK) $(CHROMIUM)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --ignore=$(FUZZ)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --ignore=$(FUZZ) --durations=15
 	$(BIN)/pytest $(FUZZ)
 
 synth: $(VENV)/.installed-cdk

@@ -334,6 +334,31 @@ def ai_tick(aws, make_link):
     return job("ai_tick"), check
 
 
+def webhook_delivery(aws, make_link):
+    """An event no subscription asked for: consumed, delivered to nobody (httpx and the secrets unused)."""
+    envelope = {
+        "detail-type": "job.dead",
+        "time": "2026-11-30T10:00:00Z",
+        "detail": {"event_id": "01JQ0000000000000000000077", "data": {"kind": "heartbeat"}},
+    }
+
+    def check(answer):
+        assert answer == {"batchItemFailures": []}
+
+    return sqs_event("webhook_events", envelope), check
+
+
+def ui_login(aws, make_link):
+    """The login page: the pages' templates (package data of the core layer) and the `ui` layer."""
+    event = http_event("GET", "/ui/login", "/ui/login")
+
+    def check(answer):
+        assert answer["statusCode"] == 200 and "<h1>Log in</h1>" in answer["body"]
+        assert any(cookie.startswith("cf_ui=") for cookie in answer["cookies"])  # itsdangerous signed it
+
+    return event, check
+
+
 CASES = {
     "redirect": redirect,
     "click_buffer": click_buffer,
@@ -352,7 +377,17 @@ CASES = {
     "job_ai_tick": ai_tick,
     "job_retention": job_check("retention"),
     "job_archive_clicks": archive_clicks,
+    "webhook_delivery": webhook_delivery,
 }
+
+
+def test_the_packaged_api_serves_the_admin_pages(package, aws, make_link):
+    event, check = ui_login(aws, make_link)
+    outcome = run(package, aws, "api", event)
+    assert outcome.kind == "response", f"{outcome.kind}: {outcome.body}\n{outcome.stderr[-3000:]}"
+    check(outcome.body)
+    missing = run(package, aws, "api", event, drop="jinja2")
+    assert "jinja2" in json.dumps(missing.body) + missing.stderr
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -96,7 +96,7 @@ class Conditions(Strict):
         return {name: values for name, values in default(self).items() if values is not None}
 
 
-class Rule(Strict):
+class RoutingRule(Strict):
     when: Conditions
     url: AffiliateUrl = Field(description="where a matching visitor goes, checked like affiliate_url")
 
@@ -107,7 +107,7 @@ class RuleView(BaseModel):
 
 
 Rules = Annotated[
-    list[Rule],
+    list[RoutingRule],
     Field(
         max_length=MAX_RULES,
         description="checked in order, the first whose conditions all hold chooses the URL; "

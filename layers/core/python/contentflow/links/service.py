@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from contentflow.ids import short_code
 from contentflow.links import repository
-from contentflow.links.models import Link, LinkCreate, LinkPage, LinkUpdate, Rule
+from contentflow.links.models import Link, LinkCreate, LinkPage, LinkUpdate, RoutingRule
 from contentflow.security import audit
 
 CODE_ATTEMPTS = 5
@@ -55,7 +55,7 @@ def _money(value: float | None) -> Decimal | None:
 _CONVERTED = ("epc_override_eur", "rules")  # stored otherwise than Link shows them
 
 
-def _rules(rules: list[Rule] | None) -> list[dict] | None:
+def _rules(rules: list[RoutingRule] | None) -> list[dict] | None:
     """As stored: the conditions given only; none (null or []) is no attribute."""
     return [rule.model_dump(exclude_none=True) for rule in rules] if rules else None
 
