@@ -142,12 +142,5 @@ def pytest_collection_modifyitems(items):
     session fixture stay on one worker (the CDK app synthesized once, `contentflow dev` started
     once); the others are spread a file at a time."""
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item.path)))
-
-
-def _group(path: Path) -> str:
-    """The browser tests get a `contentflow dev` of their own: two e2e groups share the two workers."""
-    folder = path.parent.name
-    if folder == "e2e":
-        return "e2e-browser" if path.name.startswith(("test_ui_", "test_browser")) else "e2e"
-    return folder if folder == "infra" else str(path)
+        folder = item.path.parent.name
+        item.add_marker(pytest.mark.xdist_group(folder if folder in ("infra", "e2e") else str(item.path)))

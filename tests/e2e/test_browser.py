@@ -4,7 +4,7 @@ What a visitor of a short link goes through: the redirect with its tracking, the
 click credited (as a person's, or as a bot's when the browser says it is headless), the 404 page of
 an unknown code under its Content-Security-Policy, nothing loaded from another origin. The shop at
 the end of the link is outside the system: a small local server of the test's stands in for it.
-Screenshots go to build/screenshots/. The `dev` session is shared with other e2e tests: these
+Screenshots go to build/screenshots/. The `dev` session is shared with the other e2e tests: these
 keep to platforms (instagram, tiktok) whose report rows no other test reads.
 """
 
