@@ -15,3 +15,9 @@ def too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
         if depth > limit:
             return True
     return False
+
+
+def body_size(body: str | None, base64_encoded: bool) -> int:
+    """The bytes a request sent, as API Gateway hands its body over (base64 for what is not text)."""
+    body = body or ""
+    return len(body) * 3 // 4 if base64_encoded else len(body.encode())

@@ -24,7 +24,7 @@ from contentflow.posts.service import BadEntries, PostNotFound
 from contentflow.publishing.service import NotChangeable
 from contentflow.resources import ROUTES, Route
 from contentflow.security import audit, headers
-from contentflow.security.inputs import MAX_JSON_DEPTH, too_deep
+from contentflow.security.inputs import MAX_JSON_DEPTH, body_size, too_deep
 from contentflow.security.service import authenticate
 from contentflow.web import (
     ai_api,
@@ -164,9 +164,8 @@ def _gate(request: APIGatewayProxyEventV2) -> dict | None:
         log.warning("key %s refused %s: lacks %s", principal.key_id, request.route_key, scope)
         return _early(error(403, f"this key lacks the scope '{scope}'"))
     body = request.body or ""
-    size = len(body) * 3 // 4 if request.is_base64_encoded else len(body.encode())
     limit = get_settings().max_body_bytes
-    if size > limit:
+    if body_size(body, request.is_base64_encoded) > limit:
         return _early(error(413, f"request body is larger than {limit} bytes"))
     content_type = request.headers.get("content-type", "application/json")
     if body and not content_type.lower().startswith("application/json"):

@@ -18,6 +18,7 @@ from contentflow.config import get_settings
 from contentflow.observability import current_correlation_id
 from contentflow.resources import ROUTES
 from contentflow.security import audit, headers
+from contentflow.security.inputs import body_size
 from contentflow.security.service import authenticate
 from contentflow.web.ui import (
     autopilot,
@@ -67,11 +68,8 @@ def handle(event: dict, context) -> dict:
 
 def _gate(request: APIGatewayProxyEventV2, visit: Visit) -> dict | None:
     """The answer to a request that must not reach its page, or None to let it through."""
-    size = (
-        len(request.body or "") * 3 // 4 if request.is_base64_encoded else len((request.body or "").encode())
-    )
     limit = get_settings().max_body_bytes
-    if size > limit:
+    if body_size(request.body, request.is_base64_encoded) > limit:
         return _early(problem(413, "Too large", f"A form may send at most {limit:,} bytes."))
     scope = PAGE_SCOPES.get(request.route_key)
     if request.route_key == STATIC_ROUTE:
