@@ -49,20 +49,45 @@ def moto_endpoint():
     server.stop()
 
 
-@pytest.fixture
-def aws(moto_endpoint, monkeypatch):
-    """A fresh, empty AWS with every catalog resource provisioned; yields `contentflow.aws.client`."""
+def reset_moto(endpoint: str) -> None:
     import urllib.request
 
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"))
+
+
+@pytest.fixture(scope="session")
+def provisioned_state(moto_endpoint):
+    """moto's state just after provision() (tests/moto_state.py), or None where it cannot be copied."""
+    from contentflow import aws as aws_clients
+    from contentflow.resources import provision
+    from tests import moto_state
+
+    reset_moto(moto_endpoint)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+        aws_clients.reset_clients(keep_session=True)
+        provision()
+        state = moto_state.take()
+    aws_clients.reset_clients(keep_session=True)
+    return state
+
+
+@pytest.fixture
+def aws(moto_endpoint, provisioned_state, monkeypatch):
+    """A fresh, empty AWS with every catalog resource provisioned; yields `contentflow.aws.client`."""
     from contentflow import aws as aws_clients
     from contentflow.links import cache as link_cache
     from contentflow.resources import provision
+    from tests import moto_state
 
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"))
+    reset_moto(moto_endpoint)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
     aws_clients.reset_clients(keep_session=True)  # the same credentials: its loaded models serve again
     link_cache.clear()
-    provision()
+    if provisioned_state is None:
+        provision()
+    else:
+        moto_state.restore(provisioned_state)
     yield aws_clients.client
     aws_clients.reset_clients(keep_session=True)
 
@@ -137,10 +162,50 @@ def http_event(
     return event
 
 
+@pytest.fixture
+def receiver():
+    """A local HTTP server that records the webhook deliveries it gets (tests/integration/test_webhooks.py)."""
+    from tests.integration.test_webhooks import Receiver
+
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def sqs_event(queue: str, body: dict) -> dict:
+    """An SQS event of one message on the catalog queue, as Lambda's mapping delivers it."""
+    import time
+
+    from contentflow.aws import client
+    from contentflow.resources import queue_url
+
+    arn = client("sqs").get_queue_attributes(QueueUrl=queue_url(queue), AttributeNames=["QueueArn"])
+    now = str(int(time.time() * 1000))
+    record = {
+        "messageId": f"m-{queue}",
+        "receiptHandle": "test",
+        "body": json.dumps(body),
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": now,
+            "ApproximateFirstReceiveTimestamp": now,
+        },
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn["Attributes"]["QueueArn"],
+        "awsRegion": "eu-west-1",
+    }
+    return {"Records": [record]}
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """`make test` runs two workers (pytest-xdist, `--dist loadgroup`): the tests sharing a costly
     session fixture stay on one worker (the CDK app synthesized once, `contentflow dev` started
-    once); the others are spread a file at a time."""
+    once); the others are spread a file at a time. First among the hooks: xdist reads the groups
+    in its own (this conftest is registered before it, so would otherwise come after it)."""
     for item in items:
         folder = item.path.parent.name
-        item.add_marker(pytest.mark.xdist_group(folder if folder in ("infra", "e2e") else str(item.path)))
+        group = folder if folder in ("infra", "e2e") else item.path.relative_to(ROOT).as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))

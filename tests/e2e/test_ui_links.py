@@ -1,5 +1,6 @@
 """The links pages in a real browser: log in, search, create (errors in place), edit, QR, CSV import, disable."""
 
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -85,3 +86,40 @@ def test_a_csv_import_creates_the_good_rows_and_reports_the_others(admin, dev, a
     assert api.get("/api/links/csv-one").json()["tags"] == ["a", "b"]
     assert api.get("/api/links/csv-two").status_code == 404
     shot(admin, "ui-links-import")
+
+
+def test_destinations_set_in_the_editor_are_shown_with_their_shares_and_followed(
+    admin, dev, api, visit, shop
+):
+    code = f"ui-dest-{uuid.uuid4().hex[:8]}"
+    assert api.post("/api/links", json={"affiliate_url": f"{shop}p/own", "code": code}).status_code == 201
+    admin.goto(f"{dev.url}/ui/links/{code}")
+    edit = admin.locator("form[aria-labelledby=edit]")
+    edit.get_by_label("Destinations", exact=True).fill(
+        f"shop-a weight=3 -> {shop}p/dest-a\nshop-b epc=0.3 -> {shop}p/dest-b"
+    )
+    edit.get_by_label("Choose a destination by").select_option("weighted")
+    submit(edit.get_by_role("button", name="Save"))
+
+    stored = api.get(f"/api/links/{code}").json()["destinations"]
+    assert stored["shares"] == {"shop-a": 0.75, "shop-b": 0.25}
+    table = admin.get_by_role("table", name="Destinations (weighted)")
+    assert table.locator("tr[data-destination=shop-a] td").last.inner_text() == "75.0%"
+    assert table.locator("tr[data-destination=shop-b] td").last.inner_text() == "25.0%"
+    shot(admin, "ui-link-destinations")
+
+    person = visit()
+    person.goto(stored_short_url(api, code))
+    assert person.url.startswith((f"{shop}p/dest-a", f"{shop}p/dest-b"))
+
+    edit = admin.locator("form[aria-labelledby=edit]")
+    edit.get_by_label("Destinations", exact=True).fill(f"shop-a -> {shop}p/dest-a\nshop-a -> {shop}p/dest-b")
+    submit(edit.get_by_role("button", name="Save"))
+    field = admin.locator("form[aria-labelledby=edit]").get_by_label("Destinations", exact=True)
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "distinct" in admin.locator("#e-destinations").inner_text()
+    assert [e for e in admin.errors if "status of 422" not in e] == []
+
+
+def stored_short_url(api, code: str) -> str:
+    return api.get(f"/api/links/{code}").json()["short_url"]

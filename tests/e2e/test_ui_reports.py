@@ -1,9 +1,11 @@
 """The reports page in a real browser: a click made by a person shows in its table and chart, the
-CSV export has it, and a bad date range is refused beside its field."""
+CSV export has it, a bad date range is refused beside its field, and one link's audience shows its
+countries, hours and destinations."""
 
 import csv
 import io
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,8 +57,10 @@ def test_a_link_made_on_its_page_is_followed_and_its_click_shows_in_the_report_c
         ours.locator(".badge").inner_text() == "EPC €0.30" and "€0.30" in ours.locator("td").last.inner_text()
     )
 
-    charts = admin.locator("img.chart")
-    assert charts.count() == 4
+    charts = admin.locator(
+        "xpath=//img[contains(@class, 'chart') and not(ancestor::section[@class='audience'])]"
+    )
+    assert charts.count() == 4  # the audience's are below
     revenue = admin.get_by_role("img", name="Stacked bar chart of revenue per day")
     assert f"{PLATFORM} €" in revenue.get_attribute("alt")
     for index in range(charts.count()):
@@ -94,3 +98,52 @@ def test_a_bad_range_is_refused_beside_its_field(admin, dev):
     shot(admin, "ui-reports-invalid")
     # The refused range answers 422, which the browser logs; nothing else may fail (no CSP violation).
     assert [e for e in admin.errors if "status of 422" not in e] == []
+
+
+def test_one_links_audience_shows_its_dimensions_and_destinations(admin, dev, api, visit, shop):
+    code = f"ui-aud-{uuid.uuid4().hex[:8]}"
+    destinations = {
+        "mode": "weighted",
+        "choices": [{"id": "shop-a", "url": f"{shop}p/aud-a"}, {"id": "shop-b", "url": f"{shop}p/aud-b"}],
+    }
+    body = {
+        "affiliate_url": f"{shop}p/aud",
+        "code": code,
+        "epc_override_eur": 0.2,
+        "destinations": destinations,
+    }
+    link = api.post("/api/links", json=body).json()
+    person = visit(user_agent=BROWSER)
+    person.goto(link["short_url"])
+    assert person.url.startswith((f"{shop}p/aud-a", f"{shop}p/aud-b"))
+
+    admin.goto(f"{dev.url}/ui/reports")
+    filters = admin.get_by_role("form", name="Audience filters")
+    filters.get_by_label("Link code (blank: every link)").fill(code)
+    filters.get_by_label("Time zone of the hours").fill("Europe/Paris")
+    submit(filters.get_by_role("button", name="Filter audience"))
+    deadline = time.monotonic() + 15
+    while not admin.locator("#audience-destination-table tbody tr[data-value]").count():
+        assert time.monotonic() < deadline, "the stream did not count the click within 15 s"
+        time.sleep(0.5)
+        admin.reload()
+    assert admin.get_by_role("heading", name=f"Audience of link {code}").count() == 1
+    [sent] = admin.locator("#audience-destination-table tbody tr[data-value]").all()
+    assert sent.get_attribute("data-value") in ("shop-a", "shop-b")
+    cells = sent.locator("td")
+    assert (cells.nth(1).inner_text(), cells.nth(2).inner_text()) == ("1", "100.0%")
+    assert admin.locator("#audience-hour-table tbody tr[data-value]").count() == 1
+    charts = admin.locator("section.audience img.chart")
+    assert charts.count() == 6
+    for index in range(charts.count()):
+        assert charts.nth(index).evaluate("img => img.complete && img.naturalWidth > 0")
+    assert "by hour of day in Europe/Paris" in admin.get_by_role(
+        "img", name="Stacked bar chart of human and bot"
+    ).get_attribute("alt")
+    shot(admin, "ui-audience")
+
+    with admin.expect_download() as download:
+        admin.get_by_role("link", name=f"audience of link {code}").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert [r["clicks"] for r in rows if r["dimension"] == "destination"] == ["1"]
+    assert not admin.errors

@@ -12,6 +12,7 @@ from tests.e2e.conftest import log_in, shot
 pytestmark = pytest.mark.e2e
 
 MAIN_PAGES = ("links", "reports", "flags", "rules", "runs", "schedule", "inbox", "bandit", "autopilot")
+MAIN_PAGES += ("webhooks",)
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # installed by npm ci (package.json)
 
 

@@ -7,17 +7,9 @@ import time
 
 import pytest
 
-from tests.integration.test_webhooks import Receiver, receiver_snippet
+from tests.integration.test_webhooks import receiver_snippet
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
 
 
 def test_an_event_on_the_local_bus_is_delivered_signed_by_the_runtime(api, dev_aws, receiver):

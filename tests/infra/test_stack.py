@@ -144,6 +144,23 @@ def test_one_route_per_catalog_route_on_its_function(synthesized: Synth):
     assert "GET /l/{code}" in routed
 
 
+def test_api_gateway_may_invoke_each_routed_function_once_and_from_this_api_only(synthesized: Synth):
+    """One permission per function, not per route (CloudFormation allows 500 resources a stack)."""
+    functions = resources(synthesized, "AWS::Lambda::Function")
+    (api,) = resources(synthesized, "AWS::ApiGatewayV2::Api")
+    invoked = defaultdict(list)
+    for permission in resources(synthesized, "AWS::Lambda::Permission").values():
+        properties = permission["Properties"]
+        if properties["Principal"] == "apigateway.amazonaws.com":
+            name = functions[properties["FunctionName"]["Fn::GetAtt"][0]]["Properties"]["FunctionName"]
+            invoked[name].append(properties["SourceArn"]["Fn::Join"][1])
+    assert sorted(invoked) == sorted({synthesized.name(r.function) for r in ROUTES})
+    for source in invoked.values():
+        (parts,) = source
+        assert {"Ref": api} in parts and parts[-1] == "/*/*/*"  # any stage, method and path
+    assert len(synthesized.template["Resources"]) <= 450  # room to grow below the limit
+
+
 @pytest.mark.parametrize("table", [t for t in TABLES.values() if t.consumer], ids=lambda t: t.name)
 def test_stream_consumer_mapping(synthesized: Synth, table):
     consumer = table.consumer

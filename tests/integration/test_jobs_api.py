@@ -126,6 +126,7 @@ def test_the_dlq_view_lists_every_queue_with_a_dead_letter_queue(aws, api):
         "job_ai_tick": 0,
         "job_retention": 0,
         "job_archive_clicks": 0,
+        "job_link_expiry": 0,
         "webhook_events": 0,  # webhook deliveries that failed every retry
     }
 

@@ -40,6 +40,7 @@ def test_enqueue_dlq_and_requeue(aws, capsys):
         "job_ai_tick",
         "job_retention",
         "job_archive_clicks",
+        "job_link_expiry",
         "webhook_events",
     }
     assert main(["jobs", "requeue", "job_watchdog"]) == 0

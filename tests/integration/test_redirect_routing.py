@@ -72,7 +72,7 @@ def test_french_mobile_to_fr_ios_to_the_app_store_everyone_else_to_the_default(a
     assert destination(french_desktop)[0] == "https://shop.example.com/p/42"
     assert destination(unknown_country_android)[0] == "https://shop.example.com/p/42"
 
-    assert [(c.get("rule"), c["viewer"], c.get("country")) for c in stored] == [
+    assert [((c.get("route") or {}).get("rule"), c["viewer"], c.get("country")) for c in stored] == [
         (0, {"device": "mobile", "os": "android", "language": "fr"}, "FR"),
         (0, {"device": "mobile", "os": "ios"}, "FR"),
         (1, {"device": "mobile", "os": "ios"}, "US"),
@@ -93,7 +93,7 @@ def test_a_bot_still_gets_its_redirect_and_is_credited_nothing(aws, api, follow_
     assert destination(response)[0] == "https://apps.apple.com/app/id123456"
     (click,) = clicks(aws)
     assert click["is_bot"] and click["amount_eur"] == 0 and click["ua_family"] == "bot:twitter"
-    assert click["rule"] == 1
+    assert click["route"] == {"rule": 1}
 
 
 def test_rules_are_changed_and_cleared_by_patch_and_audited(aws, api, follow_link):

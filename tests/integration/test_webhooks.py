@@ -63,14 +63,6 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-
-
-@pytest.fixture
 def poller(aws):
     """The `webhook_events` queue fed to the delivery function, one receive at a time."""
     from contentflow.local.queues import QueuePoller

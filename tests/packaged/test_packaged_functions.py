@@ -13,7 +13,7 @@ import pytest
 
 from contentflow.ids import ulid
 from contentflow.resources import FUNCTIONS, QUEUES, table_name
-from tests.conftest import BROWSER, http_event
+from tests.conftest import BROWSER, http_event, sqs_event
 from tests.packaged.runtime_api import invoke
 
 pytestmark = pytest.mark.packaged
@@ -64,29 +64,6 @@ def _without(directory, distribution: str):
     if not copy.exists():
         shutil.copytree(directory, copy, ignore=shutil.ignore_patterns(distribution))
     return copy
-
-
-def sqs_event(queue: str, body: dict) -> dict:
-    from contentflow.aws import client
-    from contentflow.resources import queue_url
-
-    arn = client("sqs").get_queue_attributes(QueueUrl=queue_url(queue), AttributeNames=["QueueArn"])
-    now = str(int(time.time() * 1000))
-    record = {
-        "messageId": f"m-{queue}",
-        "receiptHandle": "packaged",
-        "body": json.dumps(body),
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": now,
-            "ApproximateFirstReceiveTimestamp": now,
-        },
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": arn["Attributes"]["QueueArn"],
-        "awsRegion": "eu-west-1",
-    }
-    return {"Records": [record]}
 
 
 def job(kind: str, payload: dict | None = None) -> dict:
@@ -377,6 +354,7 @@ CASES = {
     "job_ai_tick": ai_tick,
     "job_retention": job_check("retention"),
     "job_archive_clicks": archive_clicks,
+    "job_link_expiry": job_check("link_expiry"),
     "webhook_delivery": webhook_delivery,
 }
 

@@ -58,7 +58,9 @@ CLICK_ARCHIVE_COLUMNS: tuple[tuple[str, str], ...] = (
     # One column for the three (contentflow.clicks.devices): the time index copies every column and
     # DynamoDB allows an index 20 of them; this list is at 20 with `day`.
     ("viewer", "struct<device:string,os:string,language:string>"),
-    ("rule", "int"),  # the link's routing rule that chose the URL; absent: its own URL
+    # How the URL was chosen (contentflow.links.routing.route): the index of the link's rule that
+    # matched, or the destination drawn and its probability; absent: the link's own URL.
+    ("route", "struct<rule:int,destination:string,propensity:decimal(7,6)>"),
     # What affiliate postbacks added (contentflow.clicks.conversions); absent on most clicks.
     ("real_amount_eur", "decimal(12,4)"),  # approved, gross: replaces amount_eur as the revenue
     ("reversed_amount_eur", "decimal(12,4)"),  # taken back by refunds and chargebacks
@@ -533,6 +535,13 @@ QUEUES: dict[str, Queue] = {
             batch_size=1,
         ),
         Queue(
+            "job_link_expiry",
+            consumer="job_link_expiry",
+            max_receive_count=3,
+            visibility_timeout_s=720,  # six times the worker's timeout
+            batch_size=1,
+        ),
+        Queue(
             "job_ai_tick",
             consumer="job_ai_tick",
             max_receive_count=3,
@@ -636,9 +645,13 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule(
         "bandit_update",
         "rate(1 hour)",
-        "Feeds the bandit the matured daily windows of clicks and impressions.",
+        "Feeds the bandit the matured daily windows of clicks and impressions; refreshes the shares of "
+        "best_epc links' destinations.",
     ),
     Schedule("publish_due", "rate(1 minute)", "Turns due scheduled posts into publish jobs, once each."),
+    Schedule(
+        "link_expiry", "rate(15 minutes)", "Tells the webhooks (link.expired) of each expired link, once."
+    ),
     Schedule(
         "comments_poll",
         "rate(5 minutes)",
@@ -851,10 +864,12 @@ FUNCTIONS: dict[str, Function] = {
         ),
         job_worker(
             "bandit_update",
-            "Discounts the bandit's posteriors and adds the matured windows of clicks and impressions.",
+            "Discounts the bandit's posteriors and adds the matured windows of clicks and impressions; "
+            "writes the shares of best_epc links' destinations.",
             layers=("base", "app", "numeric"),
             timeout_s=60,
             reads=("posts",),
+            writes=("links",),
         ),
         job_worker(
             "kpi_2h",
@@ -886,6 +901,12 @@ FUNCTIONS: dict[str, Function] = {
             "Removes failed posts older than 7 days with their runs, comments and decisions.",
             timeout_s=300,
             writes=("posts", "post_runs", "comments", "comment_decisions"),
+        ),
+        job_worker(
+            "link_expiry",
+            "Publishes link.expired once for each active link whose expires_at has passed (marks it told).",
+            timeout_s=120,
+            writes=("links",),  # the mark: a conditional update of each link told
         ),
         job_worker(
             "archive_clicks",
@@ -945,6 +966,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/links/{code}", "api", "links:write"),
     Route("GET", "/api/reports/revenue", "api", "reports:read"),
     Route("GET", "/api/reports/links", "api", "reports:read"),
+    Route("GET", "/api/reports/audience", "api", "reports:read"),
     Route("GET", "/api/kpi", "api", "reports:read"),
     Route("POST", "/api/posts/import", "api", "posts:write"),
     Route("GET", "/api/posts", "api", "posts:read"),
@@ -1025,6 +1047,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/ui/autopilot", "api", "ai:read"),
     Route("POST", "/ui/autopilot/tick", "api", "ai:admin"),
     Route("POST", "/ui/autopilot/actions/{action_id}/undo", "api", "ai:admin"),
+    Route("GET", "/ui/webhooks", "api", "webhooks:admin"),  # all of it: the list shows receivers' URLs
+    Route("POST", "/ui/webhooks", "api", "webhooks:admin"),
+    Route("GET", "/ui/webhooks/{webhook_id}", "api", "webhooks:admin"),
+    Route("POST", "/ui/webhooks/{webhook_id}", "api", "webhooks:admin"),
+    Route("POST", "/ui/webhooks/{webhook_id}/delete", "api", "webhooks:admin"),
 )
 
 

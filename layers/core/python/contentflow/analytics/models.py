@@ -72,3 +72,53 @@ class LinksReport(BaseModel):
     to: date
     sort: str
     rows: list[LinkRow]
+
+
+class AudienceValue(BaseModel):
+    """One value of one audience dimension over the report's days."""
+
+    value: str = Field(
+        description="country code, device, browser family, referrer, local hour (00-23) or destination id"
+    )
+    clicks: int = Field(description="human clicks")
+    bot_clicks: int = Field(description="crawlers, previews and HEAD requests: never credited")
+    share_of_clicks: float = Field(description="this value's human clicks ÷ the dimension's")
+    revenue_estimated_eur: float = Field(description="EPC credited to clicks that have not converted")
+    revenue_real_eur: float = Field(description="approved by affiliate postbacks, less reversals")
+    revenue_reversed_eur: float = Field(description="taken back by reversals: already subtracted")
+    revenue_eur: float = Field(description="revenue_estimated_eur + revenue_real_eur")
+    epc_eur: float = Field(description="revenue per human click")
+    conversions: int = Field(description="orders approved by affiliate postbacks")
+
+
+class AudienceRow(AudienceValue):
+    dimension: str
+
+
+AUDIENCE_DIMENSIONS = ("country", "device", "browser", "referrer", "hour", "destination")
+
+
+class AudienceReport(BaseModel):
+    """Clicks and revenue by dimension; `destination` only for one link (its routed clicks)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    code: str | None = Field(description="the link reported on; null: every link")
+    zone: str = Field(description="IANA time zone of the hours")
+    dimensions: dict[str, list[AudienceValue]] = Field(
+        description="country, device, browser, referrer, hour (local, in `zone`) and, for one link, "
+        "destination: each value with its counts, most clicks first (hours in order)"
+    )
+
+    def dimension(self, name: str) -> list[AudienceValue]:
+        return self.dimensions.get(name, [])
+
+    def rows(self) -> list[AudienceRow]:
+        """Every (dimension, value) as one flat row, for CSV."""
+        return [
+            AudienceRow(dimension=name, **value.model_dump())
+            for name in AUDIENCE_DIMENSIONS
+            for value in self.dimensions.get(name, [])
+        ]

@@ -1,4 +1,4 @@
-"""Reports read back from the aggregated statistics: per day and platform, and top links."""
+"""Reports read back from the aggregated statistics: per day and platform, top links, audience."""
 
 import csv
 import io
@@ -9,9 +9,20 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from contentflow.analytics import audience as audience_rows
 from contentflow.analytics import repository
-from contentflow.analytics.models import LinkRow, LinksReport, RevenueReport, RevenueRow, RevenueTotals
+from contentflow.analytics.models import (
+    AUDIENCE_DIMENSIONS,
+    AudienceReport,
+    AudienceValue,
+    LinkRow,
+    LinksReport,
+    RevenueReport,
+    RevenueRow,
+    RevenueTotals,
+)
 from contentflow.analytics.repository import COUNTERS
+from contentflow.config import get_settings
 
 SORTS = ("revenue", "clicks", "unique_clicks")
 
@@ -153,3 +164,66 @@ class ClickCounts:
             total += self.day(iso).get((code, platform), 0)
             day += timedelta(days=1)
         return total
+
+
+def audience(
+    date_from: date,
+    date_to: date,
+    *,
+    code: str | None = None,
+    zone: str = "Europe/Paris",
+    max_days: int | None = None,
+) -> AudienceReport:
+    """Clicks and revenue of one link (`code`) or every link over [date_from, date_to] (UTC days) by
+    country, device, browser family, referrer and hour of day in `zone`; for one link also by the
+    destination its route chose. Raises BadRange (range) or audience.UnknownZone (zone): both 400s."""
+    tz = audience_rows.zone_of(zone)
+    days = _days(date_from, date_to, max_days or get_settings().report_max_days)
+    own, destinations = [], defaultdict(lambda: dict.fromkeys(audience_rows.AUDIENCE_COUNTERS, Decimal(0)))
+    for day in days:
+        for sk, counts in repository.audience_rows(day, code).items():
+            if "#destination#" in sk:
+                for name, amount in counts.items():
+                    if name in audience_rows.AUDIENCE_COUNTERS:
+                        destinations[sk.rsplit("#", 1)[1]][name] += amount
+            else:
+                own.append((day, counts))
+    sums = audience_rows.summed(own, tz)
+    if code:
+        sums["destination"] = destinations
+    return AudienceReport(
+        from_=date_from,
+        to=date_to,
+        code=code,
+        zone=zone,
+        dimensions={
+            name: _audience_values(name, sums.get(name, {}))
+            for name in (AUDIENCE_DIMENSIONS if code else AUDIENCE_DIMENSIONS[:-1])  # ids are per link
+        },
+    )
+
+
+def _audience_values(dimension: str, by_value: dict[str, dict]) -> list[AudienceValue]:
+    clicks = sum(counts["clicks"] for counts in by_value.values())
+    rows = []
+    for value, counts in by_value.items():
+        real = counts["revenue_real_eur"] - counts["revenue_reversed_eur"]
+        revenue = counts["revenue_estimated_eur"] + real
+        human = int(counts["clicks"])
+        rows.append(
+            AudienceValue(
+                value=value,
+                clicks=human,
+                bot_clicks=int(counts["bot_clicks"]),
+                share_of_clicks=round(float(human / clicks), 6) if clicks else 0.0,
+                revenue_estimated_eur=float(round(counts["revenue_estimated_eur"], 4)),
+                revenue_real_eur=float(round(real, 4)),
+                revenue_reversed_eur=float(round(counts["revenue_reversed_eur"], 4)),
+                revenue_eur=float(round(revenue, 4)),
+                epc_eur=float(round(revenue / human, 4)) if human else 0.0,
+                conversions=int(counts["conversions"]),
+            )
+        )
+    if dimension == "hour":
+        return sorted(rows, key=lambda row: row.value)
+    return sorted(rows, key=lambda row: (-row.clicks, -row.revenue_eur, -row.bot_clicks, row.value))

@@ -9,6 +9,10 @@ which later approved or declined), conversions (approved orders), reversals, pen
 Net real revenue is real minus reversed; awaiting approval is pending minus closed. The total rows
 also keep revenue_estimated_gross_eur, the estimates before conversions replaced them (never
 decreases): every counter but revenue_estimated_eur only grows.
+Audience (contentflow.analytics.audience): partition `audience#YYYY-MM-DD`, sk `code#<code>#geo` and
+`code#<code>#visit` per link, `all#geo` and `all#visit` for every link, with
+`<dimension>#<value>#<counter>` attributes, and `code#<code>#destination#<id>` per destination a
+link's route chose, with plain counters.
 The `total` partition also holds `jobs#<kind>#<status>` (runs) and `posts#<platform>` (published).
 Links keep their counts there too, `links#…` rows that contentflow.links.repository moves with them.
 Posts' numbers (contentflow.posts.repository) add `metrics#<platform>#<source>` rows to each day:
@@ -54,9 +58,11 @@ def commit(
             "Update": {
                 "TableName": table_name("stats"),
                 "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-                "UpdateExpression": "ADD " + ", ".join(f"{name} :{name}" for name in counts),
+                # placeholders: the audience rows' names hold `#` (contentflow.analytics.audience)
+                "UpdateExpression": "ADD " + ", ".join(f"#n{i} :v{i}" for i in range(len(counts))),
+                "ExpressionAttributeNames": {f"#n{i}": name for i, name in enumerate(counts)},
                 "ExpressionAttributeValues": {
-                    f":{name}": {"N": str(value)} for name, value in counts.items()
+                    f":v{i}": {"N": str(value)} for i, value in enumerate(counts.values())
                 },
             }
         }
@@ -117,14 +123,14 @@ def claim_unique(pk: str, event_id: str, now_s: int) -> str:
     return event_id
 
 
-def _day_items(day: str, prefix: str) -> list[dict]:
+def _day_items(day: str, prefix: str, partition: str = "day") -> list[dict]:
     pages = (
         client("dynamodb")
         .get_paginator("query")
         .paginate(
             TableName=table_name("stats"),
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"day#{day}"}, ":prefix": {"S": prefix}},
+            ExpressionAttributeValues={":pk": {"S": f"{partition}#{day}"}, ":prefix": {"S": prefix}},
         )
     )
     return [item for page in pages for item in page["Items"]]
@@ -185,4 +191,13 @@ def total_rows() -> dict[str, dict[str, Decimal]]:
         item["sk"]["S"]: {name: Decimal(value["N"]) for name, value in item.items() if "N" in value}
         for page in pages
         for item in page["Items"]
+    }
+
+
+def audience_rows(day: str, code: str | None) -> dict[str, dict[str, Decimal]]:
+    """The audience rows of one day (contentflow.analytics.audience), sk → numeric attributes: every
+    link's rows, or one link's rows and its destinations' (one Query either way)."""
+    return {
+        item["sk"]["S"]: {name: Decimal(value["N"]) for name, value in item.items() if "N" in value}
+        for item in _day_items(day, f"code#{code}#" if code else "all#", partition="audience")
     }

@@ -5,8 +5,10 @@ bisects failing batches. Records of one shard always arrive in order, so each sh
 checkpoint (the last sequence number applied) in `state`, moved in the same DynamoDB transaction
 as the counters it covers. A replayed record is at or before the checkpoint and is skipped; a
 half-applied batch cannot exist. One transaction takes 100 actions: 99 counter rows and the
-checkpoint, so a batch of one hot link costs three counter writes (its day row, the total row and
-its 2-hour window's row).
+checkpoint, so a batch of one hot link costs seven counter writes (its day row, the total row, its
+2-hour window's row, and its link's and all links' two audience rows, contentflow.analytics.audience)
+plus one per destination its clicks were routed to. An update's expression is limited: a chunk
+also ends before any row would take more than MAX_ATTRIBUTES_PER_ROW counters.
 """
 
 import time
@@ -16,11 +18,14 @@ from decimal import Decimal
 from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import TypeDeserializer
 
-from contentflow.analytics import repository
+from contentflow.analytics import audience, repository
 from contentflow.kpi.windows import label_of_utc_hour
 from contentflow.observability import emit
 
 MAX_ROWS_PER_COMMIT = 99
+# DynamoDB limits an expression to 4 KB (250 of "#n249 :v249, "); moto, the local runtime, parses an
+# ADD list recursively and overflows Python's stack near 170 terms: 120 leaves room for both.
+MAX_ATTRIBUTES_PER_ROW = 120
 logger = Logger(child=True)
 _from_dynamo = TypeDeserializer().deserialize
 
@@ -85,17 +90,27 @@ def counter_rows(click: dict) -> tuple[tuple[str, str], ...]:
 
 
 def _chunks(records: list[dict]):
-    """Consecutive runs of records touching at most MAX_ROWS_PER_COMMIT counter rows."""
+    """Consecutive runs of records touching at most MAX_ROWS_PER_COMMIT counter rows, none of them
+    with more than MAX_ATTRIBUTES_PER_ROW counters."""
     chunk: list[dict] = []
-    rows: set = set()
+    rows: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in records:
         image = _image(record, "NewImage")
-        new_rows = set(counter_rows(image)) if _counts(record, image) else set()
-        if chunk and len(rows | new_rows) > MAX_ROWS_PER_COMMIT:
+        new_rows: dict[tuple[str, str], set[str]] = {}
+        if _counts(record, image):
+            new_rows = {row: set() for row in counter_rows(image)}
+            new_rows |= {row: set(counts) for row, counts in _audience_changes(record).items()}
+        if chunk and (
+            len(rows.keys() | new_rows.keys()) > MAX_ROWS_PER_COMMIT
+            or any(
+                len(rows.get(row, set()) | names) > MAX_ATTRIBUTES_PER_ROW for row, names in new_rows.items()
+            )
+        ):
             yield chunk
-            chunk, rows = [], set()
+            chunk, rows = [], defaultdict(set)
         chunk.append(record)
-        rows |= new_rows
+        for row, names in new_rows.items():
+            rows[row] |= names
     if chunk:
         yield chunk
 
@@ -136,7 +151,32 @@ def _deltas(chunk: list[dict], now_s: int) -> dict[tuple[str, str], dict]:
                     deltas[row][counter] += change
                 if first_approval:  # the real amount replaces the click's estimate
                     deltas[row]["revenue_estimated_eur"] -= new["amount_eur"]
+    for record in chunk:
+        for row, counts in _audience_changes(record).items():
+            for name, change in counts.items():
+                deltas[row][name] += change
     return {row: {k: v for k, v in counts.items() if v} for row, counts in deltas.items()}
+
+
+def _audience_changes(record: dict) -> dict[tuple[str, str], dict[str, Decimal]]:
+    """What one record adds to the audience rows (contentflow.analytics.audience): a click its
+    clicks or bot_clicks and estimate; a postback its real and reversed revenue and conversions, its
+    first approval taking the estimate back, as in the day rows."""
+    changes: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    new = _image(record, "NewImage")
+    if record.get("eventName") == "INSERT" and new.get("day"):
+        if new.get("is_bot"):
+            counts = {"bot_clicks": Decimal(1)}
+        else:
+            counts = {"clicks": Decimal(1), "revenue_estimated_eur": new["amount_eur"]}
+        audience.add(changes, new, counts)
+    elif record.get("eventName") == "MODIFY" and new.get("day"):
+        old = _image(record, "OldImage")
+        counts = _conversion_changes(old, new)
+        if "real_amount_eur" in new and "real_amount_eur" not in old:
+            counts["revenue_estimated_eur"] = -new["amount_eur"]
+        audience.add(changes, new, counts)
+    return changes
 
 
 # What postbacks add to a click (contentflow.clicks.conversions), and the stats counter each feeds.

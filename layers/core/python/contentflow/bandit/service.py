@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from contentflow.analytics.reports import ClickCounts
-from contentflow.bandit import core, evaluation, repository
+from contentflow.bandit import core, destinations, evaluation, repository
 from contentflow.bandit.models import (
     ArmView,
     BanditConfig,
@@ -103,7 +103,8 @@ def _body(stored: Stored, policy: core.ThompsonPolicy, **changes: Any) -> dict:
 
 @job("bandit_update", exclusive=True)
 def bandit_update(ctx: JobContext) -> dict:
-    return update()
+    """Hourly: the posts' bandit learns its matured windows, and best_epc links get fresh shares."""
+    return {**update(), "destinations": destinations.refresh()}
 
 
 def last_matured(platform: str, config: BanditConfig, now: datetime) -> date:

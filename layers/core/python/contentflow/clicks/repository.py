@@ -44,5 +44,7 @@ def to_message(click: dict) -> str:
 def from_message(body: str) -> dict:
     click = json.loads(body)
     click["amount_eur"] = Decimal(click["amount_eur"])
+    if "propensity" in (click.get("route") or {}):
+        click["route"]["propensity"] = Decimal(click["route"]["propensity"])
     click.setdefault("time_shard", time_shard(click["event_id"]))  # buffered before the index existed
     return click

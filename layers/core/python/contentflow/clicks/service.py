@@ -74,8 +74,8 @@ GONE = Outcome(410)
 
 
 def follow(visit: Visit, now_ms: int | None = None) -> Outcome:
-    """Resolve the code to its stored destination (its own URL or one its rules choose) and record the
-    click; never redirects elsewhere."""
+    """Resolve the code to its stored destination (its own URL, one its rules or its destinations choose)
+    and record the click; never redirects elsewhere."""
     count("Redirects")
     if not CODE_PATTERN.match(visit.code):
         return NOT_FOUND
@@ -91,8 +91,12 @@ def follow(visit: Visit, now_ms: int | None = None) -> Outcome:
     post_id = post_id if post_id and _POST_ID.match(post_id) else None
     day = _iso_second(now_ms // 1000)[:10]
     session_id, new_session_id = _session(visit, day)
-    rule, url = routing.choose(link, (_country(visit), visit.device, visit.os, visit.language, platform))
-    click = new_click(link, visit, platform, post_id, session_id, now_ms, rule=rule)
+    url, route, destination = routing.route(
+        link, (_country(visit), visit.device, visit.os, visit.language, platform)
+    )
+    click = new_click(
+        link, visit, platform, post_id, session_id, now_ms, route=route, destination=destination
+    )
     location = final_url(link, platform, post_id, click["event_id"], url=url)
     record_click(click)
     count("BotClicks" if click["is_bot"] else "HumanClicks")
@@ -144,11 +148,14 @@ def new_click(
     session_id: str,
     now_ms: int,
     *,
-    rule: int | None = None,
+    route: dict | None = None,
+    destination: dict | None = None,
 ) -> dict:
-    """The click item; `rule` is the index of the link's rule that chose the URL (None: its own)."""
+    """The click item; `route` says how the URL was chosen (contentflow.links.routing.route; None: the
+    link's own URL), `destination` is the destination chosen, whose EPC estimate comes first."""
     is_bot, ua_family = bots.classify(visit.user_agent, visit.method)
-    epc = link.get("epc_override_eur")
+    epc = destination.get("epc_eur") if destination else None
+    epc = link.get("epc_override_eur") if epc is None else epc
     ts = _iso_ms(now_ms)
     event_id = ulid(now_ms)
     return {
@@ -170,7 +177,7 @@ def new_click(
         "referrer_host": _host(visit.referrer),
         "country": _country(visit),
         "viewer": _viewer(visit),
-        "rule": rule,
+        "route": route,
     }
 
 

@@ -14,7 +14,16 @@ from pydantic import (
     model_validator,
 )
 
-from contentflow.links.routing import CONDITIONS, COUNTRIES, DEVICES, MAX_RULES, MAX_VALUES, OSES
+from contentflow.links.routing import (
+    CONDITIONS,
+    COUNTRIES,
+    DESTINATION_MODES,
+    DEVICES,
+    MAX_DESTINATIONS,
+    MAX_RULES,
+    MAX_VALUES,
+    OSES,
+)
 from contentflow.links.rules import check_affiliate_url, check_code
 from contentflow.platforms import PLATFORMS
 
@@ -116,6 +125,56 @@ Rules = Annotated[
 ]
 
 
+DestinationId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$"),
+    Field(description="names the destination in clicks and reports: lower-case letters, digits, - and _"),
+]
+
+
+class Destination(Strict):
+    id: DestinationId
+    url: AffiliateUrl = Field(description="checked like affiliate_url")
+    weight: float = Field(
+        1.0, gt=0, le=1000, description="weighted mode: its share is weight / sum of weights"
+    )
+    epc_eur: Epc | None = Field(
+        None, description="the estimate credited per human click sent here (else the link's)"
+    )
+
+
+class Destinations(Strict):
+    """Where visitors no rule routed are sent: one of several URLs, by fixed weights (an A/B test) or by
+    Thompson sampling on each one's revenue per click (`best_epc`)."""
+
+    mode: Literal[DESTINATION_MODES]
+    choices: list[Destination] = Field(min_length=2, max_length=MAX_DESTINATIONS)
+
+    @model_validator(mode="after")
+    def _distinct_ids(self):
+        ids = [choice.id for choice in self.choices]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"destination ids must be distinct, got {', '.join(ids)}")
+        return self
+
+
+class DestinationView(BaseModel):
+    id: str
+    url: str
+    weight: float
+    epc_eur: float | None = None
+
+
+class DestinationsView(BaseModel):
+    mode: Literal[DESTINATION_MODES]
+    choices: list[DestinationView]
+    shares: dict[str, float] = Field(
+        description="each one's probability of being chosen now: its weight's share (weighted), or "
+        "its probability of earning the most per click as the destinations job last measured it "
+        "(best_epc; even until it has)"
+    )
+
+
 class Utm(Strict):
     source: Text | None = None
     medium: Text | None = None
@@ -135,6 +194,7 @@ class LinkCreate(Strict):
     expires_at: ExpiresAt | None = None
     expired_url: ExpiredUrl | None = None
     rules: Rules | None = None
+    destinations: Destinations | None = None
 
 
 class LinkUpdate(Strict):
@@ -150,6 +210,7 @@ class LinkUpdate(Strict):
     expires_at: ExpiresAt | None = None
     expired_url: ExpiredUrl | None = None
     rules: Rules | None = Field(None, description="`null` or `[]` removes them")
+    destinations: Destinations | None = Field(None, description="`null` removes them")
 
 
 class Link(BaseModel):
@@ -164,6 +225,7 @@ class Link(BaseModel):
     expires_at: datetime | None = None
     expired_url: str | None = None
     rules: list[RuleView] = Field(default_factory=list)
+    destinations: DestinationsView | None = None
     created_at: str
     updated_at: str
     short_url: str

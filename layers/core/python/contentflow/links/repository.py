@@ -255,3 +255,46 @@ def remove_if_empty(sk: str) -> bool:
     except client("dynamodb").exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+def best_epc_links() -> Iterator[dict]:
+    """Active links whose destinations are chosen by revenue (code, revision, destinations and the
+    shares last written): a paginated Scan, for the hourly destinations job only."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=table_name("links"),
+            FilterExpression="#status = :active AND destinations.#mode = :best",
+            ProjectionExpression="code, revision, destinations, destination_shares",
+            ExpressionAttributeNames={"#status": "status", "#mode": "mode"},
+            ExpressionAttributeValues={":active": {"S": "active"}, ":best": {"S": "best_epc"}},
+        )
+    )
+    for page in pages:
+        yield from (from_item(item) for item in page["Items"])
+
+
+def set_shares(link: dict, shares: dict[str, Decimal]) -> bool:
+    """Write the destinations job's shares on the link as read (its revision: a link changed since
+    keeps its shares until the next run). Not a change of the link: its revision stays."""
+    condition = "attribute_exists(code) AND " + (
+        "#revision = :seen" if link.get("revision") is not None else "attribute_not_exists(#revision)"
+    )
+    values = {":shares": to_value(shares)}
+    if link.get("revision") is not None:
+        values[":seen"] = to_value(link["revision"])
+    try:
+        client("dynamodb").update_item(
+            TableName=table_name("links"),
+            Key={"code": {"S": link["code"]}},
+            UpdateExpression="SET destination_shares = :shares",
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#revision": "revision"},
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from contentflow.ids import short_code
-from contentflow.links import repository
-from contentflow.links.models import Link, LinkCreate, LinkPage, LinkUpdate, RoutingRule
+from contentflow.links import repository, routing
+from contentflow.links.models import Destinations, Link, LinkCreate, LinkPage, LinkUpdate, RoutingRule
 from contentflow.security import audit
 
 CODE_ATTEMPTS = 5
@@ -52,7 +52,7 @@ def _money(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(round(value, 4)))
 
 
-_CONVERTED = ("epc_override_eur", "rules")  # stored otherwise than Link shows them
+_CONVERTED = ("epc_override_eur", "rules", "destinations")  # stored otherwise than Link shows them
 
 
 def _rules(rules: list[RoutingRule] | None) -> list[dict] | None:
@@ -60,12 +60,31 @@ def _rules(rules: list[RoutingRule] | None) -> list[dict] | None:
     return [rule.model_dump(exclude_none=True) for rule in rules] if rules else None
 
 
+def _destinations(destinations: Destinations | None) -> dict | None:
+    """As stored: numbers as Decimals (model_dump leaves out a null EPC, _money keeps it out)."""
+    if destinations is None:
+        return None
+    money = {"weight", "epc_eur"}
+    choices = [
+        {k: _money(v) if k in money else v for k, v in choice.model_dump(exclude_none=True).items()}
+        for choice in destinations.choices
+    ]
+    return {"mode": destinations.mode, "choices": choices}
+
+
 def _to_link(item: dict, base_url: str) -> Link:
     epc = item.get("epc_override_eur")
+    destinations = item.get("destinations")
+    if destinations:
+        shares = zip(
+            (choice["id"] for choice in destinations["choices"]), routing.probabilities(item), strict=True
+        )
+        destinations = {**destinations, "shares": dict(shares)}
     return Link(
         **{k: v for k, v in item.items() if k in Link.model_fields and k not in _CONVERTED},
         epc_override_eur=None if epc is None else float(epc),
         rules=item.get("rules") or [],
+        destinations=destinations,
         short_url=f"{base_url.rstrip('/')}/l/{item['code']}",
     )
 
@@ -84,6 +103,7 @@ def create_link(data: LinkCreate, base_url: str) -> Link:
         "expires_at": _instant(data.expires_at),
         "expired_url": data.expired_url,
         "rules": _rules(data.rules),
+        "destinations": _destinations(data.destinations),
         "created_at": now,
         "updated_at": now,
     }
@@ -147,6 +167,10 @@ def update_link(code: str, changes: LinkUpdate, base_url: str, *, action: str = 
         fields["utm"] = (changes.utm.model_dump(exclude_none=True)) if changes.utm else {}
     if "rules" in fields:
         fields["rules"] = _rules(changes.rules)
+    if "destinations" in fields:
+        fields["destinations"] = _destinations(changes.destinations)
+        if fields["destinations"] is None:
+            fields[routing.SHARES] = None  # the job's shares go with them
     for required in ("affiliate_url", "status", "tags"):
         if required in fields and fields[required] is None:
             raise ValueError(f"{required} cannot be null")

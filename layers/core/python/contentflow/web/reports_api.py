@@ -1,4 +1,4 @@
-"""/api/reports: clicks and revenue read back from the aggregated statistics (JSON or CSV)."""
+"""/api/reports: clicks, revenue and audience read back from the aggregated statistics (JSON or CSV)."""
 
 from datetime import date
 from typing import Annotated, Literal
@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from contentflow.analytics import reports
-from contentflow.analytics.models import LinksReport, RevenueReport
+from contentflow.analytics.models import AudienceReport, LinksReport, RevenueReport
 from contentflow.config import get_settings
 
 router = APIGatewayHttpRouter()
@@ -54,3 +54,25 @@ def links_report(
 ) -> LinksReport | str:
     report = reports.links_report(from_, to, get_settings().report_max_days, limit, sort)
     return _csv(report.rows, f"links_{from_}_{to}") if format == "csv" else report
+
+
+AUDIENCE = (
+    "Clicks and revenue by country, device, browser family, referrer and hour of day (in `zone`), "
+    "for one link (`code`, also by the destination its route chose) or every link. " + REVENUE
+)
+
+
+@router.get("/api/reports/audience", responses=_responses(AudienceReport), description=AUDIENCE)
+def audience_report(
+    from_: From,
+    to: To,
+    code: Annotated[
+        str | None,
+        Query(description="one link's code; omitted: every link", pattern=r"^[A-Za-z0-9_-]{1,64}$"),
+    ] = None,
+    zone: Annotated[str, Query(description="IANA time zone of the hours", max_length=64)] = "Europe/Paris",
+    format: Format = "json",
+) -> AudienceReport | str:
+    report = reports.audience(from_, to, code=code, zone=zone, max_days=get_settings().report_max_days)
+    name = f"audience_{code + '_' if code else ''}{from_}_{to}"
+    return _csv(report.rows(), name) if format == "csv" else report

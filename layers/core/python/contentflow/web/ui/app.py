@@ -32,6 +32,7 @@ from contentflow.web.ui import (
     runs,
     schedule,
     session,
+    webhooks,
 )
 from contentflow.web.ui.pages import BadForm, Visit, problem, redirect, render
 
@@ -41,7 +42,7 @@ STATIC = {"ui.css": "text/css; charset=utf-8"}
 log = logging.getLogger(__name__)
 
 app = APIGatewayHttpResolver()  # forms are read by the pages themselves: no JSON validation here
-for pages_of in (links, reports, flags, rules, runs, schedule, inbox, bandit, autopilot):
+for pages_of in (links, reports, flags, rules, runs, schedule, inbox, bandit, autopilot, webhooks):
     app.include_router(pages_of.router)
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from contentflow.links import service
 from contentflow.links.models import Link, LinkCreate, LinkUpdate
 from contentflow.platforms import PLATFORMS
-from contentflow.web.ui import link_rules
+from contentflow.web.ui import link_destinations, link_rules
 from contentflow.web.ui.pages import field_problems, form, problem, redirect, render, upload, visit
 
 router = APIGatewayHttpRouter()
@@ -46,10 +46,8 @@ def create():
     values = form()
     try:
         link = service.create_link(LinkCreate(**fields(values, partial=False)), base_url())
-    except ValidationError as error:
-        return _form_again(values, field_problems(error) | link_rules.problems(error))
-    except link_rules.Unreadable as error:
-        return _form_again(values, {"rules": str(error)})
+    except (ValidationError, link_rules.Unreadable, link_destinations.Unreadable) as error:
+        return _form_again(values, problems_of(error))
     except service.CodeConflict as error:
         return _form_again(values, {"code": str(error)})
     return redirect(f"/ui/links/{link.code}", created=link.code)
@@ -93,20 +91,15 @@ def edit(code: str):
     values = form()
     try:
         service.update_link(code, LinkUpdate(**fields(values, partial=True)), base_url())
-    except (ValidationError, link_rules.Unreadable) as error:
+    except (ValidationError, link_rules.Unreadable, link_destinations.Unreadable) as error:
         link = service.get_link(code, base_url())
-        said = (
-            {"rules": str(error)}
-            if isinstance(error, link_rules.Unreadable)
-            else field_problems(error) | link_rules.problems(error)
-        )
         return render(
             "link.html",
             422,
             title=f"Link {code}",
             link=link,
             form=values,
-            problems=said,
+            problems=problems_of(error),
             qr=qr_svg(link.short_url),
             platforms=PLATFORMS,
         )
@@ -155,6 +148,17 @@ def bulk_import():
     return render("import.html", status, title="Import report", file=sent[0], created=created, failed=failed)
 
 
+def problems_of(error: Exception) -> dict[str, str]:
+    """A refused form's problems by field: the rules' and destinations' per line in their textareas."""
+    if isinstance(error, link_rules.Unreadable):
+        return {"rules": str(error)}
+    if isinstance(error, link_destinations.Unreadable):
+        return {"destinations": str(error)}
+    problems = field_problems(error)
+    problems.pop("destinations", None)  # said per line (or as the mode's) below
+    return problems | link_rules.problems(error) | link_destinations.problems(error)
+
+
 def fields(values: dict[str, str], *, partial: bool) -> dict:
     """A link's fields from a form or a CSV row: blanks left out (cleared on an edit), tags split on
     "|" or ",", a date and time without zone taken as UTC."""
@@ -181,6 +185,11 @@ def fields(values: dict[str, str], *, partial: bool) -> dict:
         data["rules"] = link_rules.parse(rules)
     elif partial and "rules" in values:
         data["rules"] = None
+    if "destinations" in values:  # the form's only, with its mode; empty: none (removed on an edit)
+        mode = (values.get("destinations_mode") or "").strip()
+        destinations = link_destinations.parse(values["destinations"] or "", mode)
+        if destinations is not None or partial:
+            data["destinations"] = destinations
     return data
 
 
@@ -192,6 +201,8 @@ def _as_form(link: Link) -> dict[str, str]:
         "platform_hint": link.platform_hint or "",
         "expires_at": link.expires_at.strftime("%Y-%m-%dT%H:%M") if link.expires_at else "",
         "rules": link_rules.as_text(link.rules),
+        "destinations": link_destinations.as_text(link.destinations),
+        "destinations_mode": link.destinations.mode if link.destinations else link_destinations.MODES[0],
     }
     return values | {f"utm_{name}": link.utm.get(name, "") for name in UTM}
 

@@ -36,6 +36,7 @@ NAV = (
     ("/ui/runs", "Runs", "jobs:read"),
     ("/ui/rules", "Rules", "rules:read"),
     ("/ui/flags", "Flags", "flags:read"),
+    ("/ui/webhooks", "Webhooks", "webhooks:admin"),
 )
 
 

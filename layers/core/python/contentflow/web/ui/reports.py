@@ -1,5 +1,6 @@
 """/ui/reports: revenue per day and platform (estimated vs real), unique vs bot clicks, views and CTR,
-top links with their effective EPC, each chart beside the table of its numbers; a CSV export.
+top links with their effective EPC, the audience (by country, device, browser, referrer, hour of day
+and, for one link, destination), each chart beside the table of its numbers; a CSV export.
 
 The numbers are those of /api/reports/* (analytics.reports, with the same range limits), so the page,
 its CSV and the API never disagree.
@@ -8,16 +9,18 @@ its CSV and the API never disagree.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from markupsafe import Markup
 
-from contentflow.analytics import reports
-from contentflow.analytics.models import LinksReport, RevenueReport, RevenueRow
+from contentflow.analytics import audience, reports
+from contentflow.analytics.models import AudienceReport, AudienceValue, LinksReport, RevenueReport, RevenueRow
 from contentflow.config import get_settings
 from contentflow.links import service as links
 from contentflow.web.ui.charts import chart, image
@@ -26,7 +29,19 @@ from contentflow.web.ui.pages import problem, render, visit
 router = APIGatewayHttpRouter()
 DEFAULT_DAYS = 7
 TOP_LINKS = 10
-TABLES = ("revenue", "links")
+TABLES = ("revenue", "links", "audience")
+DEFAULT_ZONE = "Europe/Paris"
+CODE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # as /api/reports/audience accepts it
+CHART_VALUES = 10  # the most values a dimension's chart draws (its table lists them all)
+# The audience's dimensions as the page titles them ("hour" gets its zone).
+DIMENSIONS = {
+    "country": "Country",
+    "device": "Device",
+    "browser": "Browser",
+    "referrer": "Referrer",
+    "hour": "Hour of day",
+    "destination": "Destination",
+}
 
 
 @dataclass
@@ -64,6 +79,38 @@ def parse_range(params: dict[str, str], today: date, max_days: int) -> Range:
     return Range(start, end, values, problems)
 
 
+@dataclass
+class Audience:
+    """The audience's filters as asked: a link's code (blank: every link) and the zone of the hours."""
+
+    code: str | None
+    zone: str
+    values: dict[str, str]
+    problems: dict[str, str] = field(default_factory=dict)
+
+
+def parse_audience(params: dict[str, str]) -> Audience:
+    """`code` and `zone` from the query string, refused with the API's words (its pattern for codes,
+    audience.UnknownZone for zones); a code no link has is refused too (its report would be empty)."""
+    values = {"code": (params.get("code") or "").strip(), "zone": (params.get("zone") or "").strip()}
+    zone = values["zone"] or DEFAULT_ZONE
+    values["zone"] = zone
+    problems: dict[str, str] = {}
+    code = values["code"] or None
+    if code and not CODE.match(code):
+        problems["code"] = "A link code is 1 to 64 letters, digits, - or _."
+    elif code:
+        try:
+            links.get_link(code, "")
+        except links.LinkNotFound:
+            problems["code"] = f"There is no link with code {code}."
+    try:
+        audience.zone_of(zone)
+    except audience.UnknownZone as error:
+        problems["zone"] = f"{error}."
+    return Audience(code, zone, values, problems)
+
+
 def _asked() -> Range:
     params = visit().event.query_string_parameters or {}
     return parse_range(params, datetime.now(UTC).date(), get_settings().report_max_days)
@@ -72,23 +119,36 @@ def _asked() -> Range:
 @router.get("/ui/reports")
 def reports_page():
     asked = _asked()
+    filters = parse_audience(visit().event.query_string_parameters or {})
     if asked.problems:
-        return render("reports.html", 422, title="Reports", form=asked.values, problems=asked.problems)
+        return render(
+            "reports.html", 422, title="Reports", form=asked.values | filters.values, problems=asked.problems
+        )
     max_days = get_settings().report_max_days
     revenue = reports.revenue_report(asked.start, asked.end, max_days)
     top = reports.links_report(asked.start, asked.end, max_days, TOP_LINKS, "revenue")
+    heard = None
+    if not filters.problems:
+        heard = reports.audience(
+            asked.start, asked.end, code=filters.code, zone=filters.zone, max_days=max_days
+        )
     return render(
         "reports.html",
+        422 if filters.problems else 200,
         title="Reports",
-        form=asked.values,
+        form=asked.values | filters.values,
         problems={},
+        audience_problems=filters.problems,
+        audience=heard,
+        audience_charts=draw_audience(heard, _span(asked.start, asked.end)) if heard else {},
+        dimensions=DIMENSIONS,
         report=revenue,
         days=_days(asked.start, asked.end),
         per_day=clicks_per_day(revenue, _days(asked.start, asked.end)),
         top=top,
         overrides=_overrides(top),
         charts=draw(revenue, top, _days(asked.start, asked.end)),
-        exports={table: export_href(asked, table) for table in TABLES},
+        exports={table: export_href(asked, table, filters) for table in TABLES},
         top_limit=TOP_LINKS,
     )
 
@@ -103,11 +163,19 @@ def export():
     if table not in TABLES:
         return problem(400, "Unknown table", f"Export one of: {', '.join(TABLES)}.")
     max_days = get_settings().report_max_days
+    name = f"{table}_{asked.start}_{asked.end}"
     if table == "revenue":
         rows: list = reports.revenue_report(asked.start, asked.end, max_days).rows
-    else:
+    elif table == "links":
         rows = reports.links_report(asked.start, asked.end, max_days, TOP_LINKS, "revenue").rows
-    name = f"{table}_{asked.start}_{asked.end}"
+    else:
+        filters = parse_audience(params)
+        if filters.problems:
+            return problem(400, "Bad audience filter", " ".join(filters.problems.values()))
+        rows = reports.audience(
+            asked.start, asked.end, code=filters.code, zone=filters.zone, max_days=max_days
+        ).rows()
+        name = f"audience_{filters.code + '_' if filters.code else ''}{asked.start}_{asked.end}"
     return Response(
         status_code=200,
         content_type="text/csv; charset=utf-8",
@@ -116,8 +184,15 @@ def export():
     )
 
 
-def export_href(asked: Range, table: str) -> str:
-    return f"/ui/reports/export?from={asked.start}&to={asked.end}&table={table}"
+def export_href(asked: Range, table: str, filters: Audience | None = None) -> str:
+    params = {"from": asked.start, "to": asked.end, "table": table}
+    if table == "audience" and filters is not None:
+        params |= {"code": filters.code or None, "zone": filters.zone}
+    return "/ui/reports/export?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def _span(start: date, end: date) -> str:
+    return f"from {start.isoformat()} to {end.isoformat()}"
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -213,6 +288,61 @@ def draw(revenue: RevenueReport, top: LinksReport, days: list[date]) -> dict[str
     said = ", ".join(f"{row.code} €{row.revenue_eur:,.2f}" for row in top.rows) or "no link was clicked"
     links_img = image(drawn, f"Bar chart of the revenue of the top links {span}: {said}.")
     return {"revenue": revenue_img, "clicks": clicks_img, "views": views_img, "links": links_img}
+
+
+def hours(values: list[AudienceValue]) -> list[AudienceValue]:
+    """Every hour 00-23, those without a click as zeros (the report lists only hours that had one)."""
+    found = {value.value: value for value in values}
+    zero = dict.fromkeys(AudienceValue.model_fields, 0)
+    return [
+        found.get(f"{hour:02d}") or AudienceValue(**(zero | {"value": f"{hour:02d}"})) for hour in range(24)
+    ]
+
+
+def draw_audience(report: AudienceReport, span: str) -> dict[str, Markup]:
+    """A chart of human clicks per value for each dimension with clicks (its most clicked values; hours
+    all 24, human and bot stacked), each with alt text saying what it shows."""
+    scope = f"link {report.code}" if report.code else "all links"
+    drawn_charts: dict[str, Markup] = {}
+    for name, label in DIMENSIONS.items():
+        values = report.dimension(name)
+        if not any(value.clicks or value.bot_clicks for value in values):
+            continue
+        if name == "hour":
+            every = hours(values)
+            drawn = chart(
+                "StackedBar",
+                f"Clicks by hour of day ({report.zone})",
+                x_labels=[value.value for value in every],
+                y_labels=whole_steps(max(value.clicks + value.bot_clicks for value in every)),
+                width=600,
+                height=340,
+            )
+            drawn.add("human", [value.clicks for value in every])
+            drawn.add("bot", [value.bot_clicks for value in every])
+            busiest = sorted(every, key=lambda value: -value.clicks)[:3]
+            said = ", ".join(f"{value.value}:00 {value.clicks}" for value in busiest if value.clicks)
+            alt = (
+                f"Stacked bar chart of human and bot clicks by hour of day in {report.zone}, {span}, "
+                f"{scope}. Busiest hours (human clicks): {said or 'none'}."
+            )
+        else:
+            shown = values[:CHART_VALUES]
+            drawn = chart(
+                "HorizontalBar",
+                f"Human clicks by {label.lower()}",
+                x_labels=[value.value for value in reversed(shown)],  # pygal draws the first at the bottom
+                y_labels=whole_steps(max(value.clicks for value in shown)),
+                width=600,
+                height=max(200, 80 + 32 * len(shown)),
+                truncate_label=-1,
+                show_legend=False,
+            )
+            drawn.add("human clicks", [value.clicks for value in reversed(shown)])
+            said = ", ".join(f"{value.value} {value.clicks}" for value in shown)
+            alt = f"Bar chart of human clicks by {label.lower()}, {span}, {scope}: {said}."
+        drawn_charts[name] = image(drawn, alt)
+    return drawn_charts
 
 
 def whole_steps(top: float) -> list[int]:
