@@ -36,13 +36,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
-# Two workers (CI has 2 cores); tests sharing a session fixture stay together (tests/conftest.py).
-# The fuzzer runs on its own: under --dist loadgroup xdist runs none of schemathesis's cases.
+# Two workers (CI has 2 cores); tests sharing a session fixture stay together (tests/conftest.py):
+# the CDK app's tests on one, the local runtime's (the fuzzer among them) on one, the rest spread.
 TEST_WORKERS ?= 2
-FUZZ := tests/e2e/test_fuzz_api.py
 test: lint $(CDK) $(CHROMIUM)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --ignore=$(FUZZ) --durations=15
-	$(BIN)/pytest $(FUZZ)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 synth: $(VENV)/.installed-cdk
 	$(BIN)/python infra_cdk/app.py -c stage=$(STAGE)

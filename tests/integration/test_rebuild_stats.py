@@ -1,6 +1,7 @@
 """`contentflow maintenance rebuild-stats`: counters rebuilt from the clicks equal the live ones after a
 day of mixed traffic through the real write path and stream consumer; a corrupted row is found and
-fixed; an archived day is rebuilt from S3; a failed stream batch is replayed."""
+fixed; an archived day is rebuilt from S3; a failed stream batch is replayed; the audience rows
+(contentflow.analytics.audience) are rebuilt with them."""
 
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -26,14 +27,23 @@ def at(day: date, clock: str) -> int:
     return int(datetime.fromisoformat(f"{day.isoformat()}T{clock}+00:00").timestamp() * 1000)
 
 
-def click(code: str, platform: str, session: str, now_ms: int, *, user_agent: str = BROWSER) -> dict:
-    """A click through the redirect's write path, at `now_ms`."""
+def click(
+    code: str,
+    platform: str,
+    session: str,
+    now_ms: int,
+    *,
+    user_agent: str = BROWSER,
+    route: dict | None = None,
+    **visit,
+) -> dict:
+    """A click through the redirect's write path, at `now_ms` (`visit`: more of service.Visit)."""
     from contentflow.clicks import repository, service
     from contentflow.links import cache
 
     link = cache.get(code)
-    visit = service.Visit(code, session_id=session, user_agent=user_agent)
-    made = service.new_click(link, visit, platform, None, session, now_ms)
+    request = service.Visit(code, session_id=session, user_agent=user_agent, **visit)
+    made = service.new_click(link, request, platform, None, session, now_ms, route=route)
     repository.put_click(made)
     return made
 
@@ -332,3 +342,121 @@ def test_postbacks_the_stream_has_not_applied_yet_are_not_taken_for_differences(
     rows = stats_rows(aws)
     assert rows[(f"day#{DAY}", f"code#{made[3]['code']}#reddit")]["revenue_real_eur"] == 30 + 40
     assert rows[(f"day#{DAY}", f"code#{made[5]['code']}#pinterest")]["revenue_real_eur"] == 50 + 25
+
+
+def audience_of(code: str | None) -> dict:
+    from contentflow.analytics import reports
+    from tests.integration.test_audience import reported
+
+    return reported(reports.audience(DAY, DAY, code=code).model_dump())
+
+
+def from_clicks(aws, code: str | None) -> dict:
+    """The audience report worked out from the raw clicks (test_audience's own arithmetic)."""
+    from tests.integration.test_audience import expected, raw_clicks
+
+    return expected(raw_clicks(aws), code, "Europe/Paris")
+
+
+def test_a_replayed_batch_brings_back_the_audience_the_stream_lost(
+    aws, make_link, postback, clicks_stream, feed_stream, capsys
+):
+    made = traffic(make_link, postback)
+    shop = made[0]["code"]
+    routed = click(
+        shop,
+        "reddit",
+        "r" * 22,
+        at(DAY, "15:30:00.000"),
+        route={"destination": "x", "propensity": Decimal("0.5")},
+        country="FR",
+        device="mobile",
+        referrer="https://t.co/abc",
+    )
+    assert postback({"click_id": routed["event_id"], "order_id": "o-6", "amount_eur": 42})[0] == 201
+    [(shard, records)] = clicks_stream().items()
+    assert feed_stream(shard, records[:7])["batchItemFailures"] == []  # the rest never reached stats
+    failed = failure_message(aws, records[7:], shard_id=shard)
+    for code in (shop, None):
+        assert audience_of(code) != from_clicks(aws, code)  # short: postbacks and clicks lost
+
+    code, result = run(capsys, "--failure", failed)
+    assert code == 0 and result["deleted"] is True
+    assert 0 < result["audience_rows_corrected"] < result["rows_corrected"]
+    assert {d["pk"] for d in result["differences"]} >= {f"day#{DAY}", f"audience#{DAY}"}
+    for code in (shop, None):
+        assert audience_of(code) == from_clicks(aws, code), code
+    shown = audience_of(shop)
+    assert shown["destination"] == {
+        "x": {
+            "clicks": 1.0,
+            "bot_clicks": 0.0,
+            "revenue_estimated_eur": 0.0,  # replaced by the real amount
+            "revenue_real_eur": 42.0,
+            "conversions": 1.0,
+        }
+    }
+    assert shown["country"]["FR"]["revenue_real_eur"] == 42.0
+    assert shown["referrer"]["x.com"]["clicks"] == 1.0
+    assert sum(v["revenue_real_eur"] for v in shown["hour"].values()) == 30 + 42  # o-1 and o-6
+
+    # The days are right now: rebuilding them again writes nothing, audience included.
+    code, result = run(capsys, *SPAN)
+    assert (code, result["differences"], result["rows_corrected"], result["audience_rows_corrected"]) == (
+        0,
+        [],
+        0,
+        0,
+    )
+
+
+def test_an_audience_counter_corrupted_by_hand_is_found_and_fixed(
+    aws, make_link, postback, clicks_stream, feed_stream, capsys, monkeypatch
+):
+    made = traffic(make_link, postback)
+    feed_all(clicks_stream, feed_stream)
+    before = stats_rows(aws)
+    code, result = run(capsys, *SPAN)  # the stream's audience is right: nothing to write
+    assert (code, result["differences"], result["rows_corrected"], result["audience_rows_corrected"]) == (
+        0,
+        [],
+        0,
+        0,
+    )
+    live = stats_rows(aws)
+    assert live == before
+    geo = (f"audience#{DAY}", f"code#{made[0]['code']}#geo")
+    visit = (f"audience#{DAY}", "all#visit")
+    clicks = live[geo]["country#unknown#clicks"]
+    assert clicks == 4  # the link's four people, none with a country
+    dynamodb = aws("dynamodb")
+    dynamodb.update_item(
+        TableName=table_name("stats"),
+        Key={"pk": {"S": geo[0]}, "sk": {"S": geo[1]}},
+        UpdateExpression="ADD #unknown :five, #fr :two",
+        ExpressionAttributeNames={"#unknown": "country#unknown#clicks", "#fr": "country#FR#clicks"},
+        ExpressionAttributeValues={":five": {"N": "5"}, ":two": {"N": "2"}},
+    )
+    dynamodb.delete_item(TableName=table_name("stats"), Key={"pk": {"S": visit[0]}, "sk": {"S": visit[1]}})
+
+    code, result = run(capsys, *SPAN, "--check")
+    assert code == 1
+    found = {(d["sk"], d["counter"]): (d["live"], d["rebuilt"]) for d in result["differences"]}
+    assert {k: v for k, v in found.items() if k[0] == geo[1]} == {
+        (geo[1], "country#FR#clicks"): (2.0, 0.0),
+        (geo[1], "country#unknown#clicks"): (float(clicks + 5), float(clicks)),
+    }
+    assert {k: v for k, v in found.items() if k[0] == visit[1]} == {
+        (visit[1], name): (0.0, float(value)) for name, value in live[visit].items() if value
+    }
+    assert {d["pk"] for d in result["differences"]} == {f"audience#{DAY}"}
+
+    monkeypatch.setattr(rebuild, "MAX_ATTRIBUTES_PER_ROW", 4)  # the visit row back in several updates
+    assert len(live[visit]) > 3 * 4
+    code, result = run(capsys, *SPAN)
+    assert (code, result["rows_corrected"], result["audience_rows_corrected"]) == (0, 2, 2)
+    code, result = run(capsys, *SPAN, "--check")
+    assert (code, result["differences"]) == (0, [])
+    after = stats_rows(aws)
+    assert {k: v for k, v in after[geo].items() if v} == {k: v for k, v in live[geo].items() if v}
+    assert after[visit] == live[visit]

@@ -3,6 +3,8 @@
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
 from contentflow.ids import time_shard
 from contentflow.resources import table_name
 
@@ -137,8 +139,21 @@ def test_without_a_cookie_the_session_is_a_salted_daily_visitor_hash(aws, make_l
     del again, other_agent
 
 
-def test_a_warm_redirect_of_a_cached_link_makes_one_aws_call(aws, make_link, follow_link):
-    code = make_link().code
+SMART = {
+    "rules": [{"when": {"country": ["FR"]}, "url": "https://shop.example.fr/p/42"}],
+    "destinations": {
+        "mode": "best_epc",
+        "choices": [
+            {"id": "a", "url": "https://a.example.com/"},
+            {"id": "b", "url": "https://b.example.com/"},
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("fields", [{}, SMART], ids=["plain", "rules-and-destinations"])
+def test_a_warm_redirect_of_a_cached_link_makes_one_aws_call(aws, make_link, follow_link, fields):
+    code = make_link(**fields).code
     follow_link(code)  # warms the cache (and the secret)
     calls = []
     for service in ("dynamodb", "sqs", "secretsmanager"):

@@ -3,17 +3,20 @@
 The stream (contentflow.analytics.service) adds each click and each postback to `stats` as it
 happens. Here the same counters are worked out again from the clicks' final state, for a range of
 UTC days: each click's link row of its day (`day#<day>` / `code#<code>#<platform>`) and its
-platform's row of its 2-hour Paris window (`window#<label>` / `platform#<platform>`). The `total`
-partition (all time, also the exporter's monotonic counters) and the posts' `metrics#` rows are
-not rebuilt. A window is rebuilt only when it lies wholly inside the range: the clicks of its other
-part are not read.
+platform's row of its 2-hour Paris window (`window#<label>` / `platform#<platform>`), and every
+audience row of its day (`audience#<day>`, contentflow.analytics.audience: the link's and all
+links' geo and visit rows, its destination's row), worked out with the stream's own
+`audience.add`. The `total` partition (all time, also the exporter's monotonic counters) and the
+posts' `metrics#` rows are not rebuilt. A window is rebuilt only when it lies wholly inside the
+range: the clicks of its other part are not read. An audience partition is one UTC day: always whole.
 
 A day is read from its S3 archive once archived (its clicks may already be expiring by TTL), from
 DynamoDB otherwise. Corrections are DynamoDB ADDs of the difference, so they commute with the
-stream's own ADDs. Only ended days are rebuilt (STREAM_LAG_S after midnight UTC): an open day still
-receives clicks. A day within the postback window can still change; before writing, its clicks are
-read twice, SETTLE_S apart with the live rows read in between, and the day is only corrected when
-nothing changed: whatever the first read saw has reached `stats` by then.
+stream's own ADDs (an audience row's in updates of at most MAX_ATTRIBUTES_PER_ROW counters). Only
+ended days are rebuilt (STREAM_LAG_S after midnight UTC): an open day still receives clicks. A day
+within the postback window can still change; before writing, its clicks are read twice, SETTLE_S
+apart with the live rows read in between, and the day is only corrected when nothing changed:
+whatever the first read saw has reached `stats` by then.
 
 A message of `click_stream_failures` (Lambda's record of a stream batch out of retries) names a
 shard and a sequence range: the days it touched are read from the stream while it holds them, else
@@ -34,9 +37,15 @@ from typing import Annotated, Literal
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, Field, PlainSerializer
 
-from contentflow.analytics import repository
+from contentflow.analytics import audience, repository
+from contentflow.analytics.audience import AUDIENCE_COUNTERS
 from contentflow.analytics.repository import COUNTERS
-from contentflow.analytics.service import CONVERSION_AMOUNTS, CONVERSION_ORDERS, counter_rows
+from contentflow.analytics.service import (
+    CONVERSION_AMOUNTS,
+    CONVERSION_ORDERS,
+    MAX_ATTRIBUTES_PER_ROW,
+    counter_rows,
+)
 from contentflow.aws import client
 from contentflow.defaults import setting
 from contentflow.kpi.windows import Window, windows_between
@@ -68,24 +77,43 @@ def expected_rows(clicks: Iterable[dict]) -> dict[Row, dict[str, Decimal]]:
     rows: dict[Row, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for click in clicks:
         day_row, _total, window_row = counter_rows(click)
-        adds: dict[str, Decimal] = defaultdict(Decimal)
-        if click.get("is_bot"):
-            adds["bot_clicks"] += 1
-        else:
-            adds["clicks"] += 1
+        adds = _final_counts(click)
+        if not click.get("is_bot"):
             first = firsts[(click["day"], click["code"], click.get("session_id"))]
             adds["unique_clicks"] += first == click["event_id"]
-            adds["revenue_estimated_eur"] += Decimal(click["amount_eur"])
-        if click.get("real_amount_eur") is not None:  # as the stream: the real amount replaces it
-            adds["revenue_estimated_eur"] -= Decimal(click.get("amount_eur") or 0)
-        for name, counter in CONVERSION_AMOUNTS.items():
-            adds[counter] += Decimal(click.get(name) or 0)
-        for name, counter in CONVERSION_ORDERS.items():
-            adds[counter] += len(click.get(name) or ())
         for row in (day_row, window_row):
             for counter, value in adds.items():
                 rows[row][counter] += value
     return {row: {k: v for k, v in counts.items() if v} for row, counts in rows.items()}
+
+
+def expected_audience_rows(clicks: Iterable[dict]) -> dict[Row, dict[str, Decimal]]:
+    """The audience rows of `clicks` (final state), through `audience.add` as the stream does: its
+    INSERT and all its postbacks' MODIFYs of each click at once. Counters that come to zero are left
+    out."""
+    rows: dict[Row, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for click in clicks:
+        audience.add(rows, click, _final_counts(click))
+    return {row: {k: v for k, v in counts.items() if v} for row, counts in rows.items()}
+
+
+def _final_counts(click: dict) -> defaultdict[str, Decimal]:
+    """What every stream record of one click added, all told (unique_clicks apart: it depends on
+    the day's other clicks): its INSERT bot_clicks, or clicks and its estimate; its postbacks what
+    they reported, the first approval taking the estimate back (the real amount replaces it)."""
+    adds: defaultdict[str, Decimal] = defaultdict(Decimal)
+    if click.get("is_bot"):
+        adds["bot_clicks"] += 1
+    else:
+        adds["clicks"] += 1
+        adds["revenue_estimated_eur"] += Decimal(click["amount_eur"])
+    if click.get("real_amount_eur") is not None:
+        adds["revenue_estimated_eur"] -= Decimal(click.get("amount_eur") or 0)
+    for name, counter in CONVERSION_AMOUNTS.items():
+        adds[counter] += Decimal(click.get(name) or 0)
+    for name, counter in CONVERSION_ORDERS.items():
+        adds[counter] += len(click.get(name) or ())
+    return adds
 
 
 def merge(into: dict[Row, dict[str, Decimal]], rows: dict[Row, dict[str, Decimal]]) -> None:
@@ -144,7 +172,8 @@ class Rebuild(BaseModel):
         description="windows across an edge of the range: not compared (their other part is not read)"
     )
     differences: list[Difference] = Field(description="live counters that are not what the clicks make")
-    rows_corrected: int = Field(description="rows written (0 with --check)")
+    rows_corrected: int = Field(description="rows written (0 with --check), audience rows included")
+    audience_rows_corrected: int = Field(0, description="of rows_corrected, the audience rows")
     written: bool
 
 
@@ -240,16 +269,18 @@ def rebuild_days(
         source, count, rows = read[day]
         merge(expected, rows)
         reads.append(DayRead(day=day, source=source, clicks=count))
-    in_scope = {f"day#{d.isoformat()}" for d in days} | {f"window#{w.label}" for w in inside}
+    in_scope = {f"{partition}#{d.isoformat()}" for d in days for partition in ("day", "audience")}
+    in_scope |= {f"window#{w.label}" for w in inside}
     expected = {row: counts for row, counts in expected.items() if row[0] in in_scope}
     differences = _differences(live, expected)
-    corrected = _correct(differences) if write else 0
+    corrected = _correct(differences) if write else []
     return Rebuild(
         days=reads,
         windows=len(inside),
         partial_windows=[w.label for w in partial],
         differences=differences,
-        rows_corrected=corrected,
+        rows_corrected=len(corrected),
+        audience_rows_corrected=sum(pk.startswith("audience#") for pk, _ in corrected),
         written=write,
     )
 
@@ -268,7 +299,7 @@ def _read_day(day: date) -> tuple[Source, int, dict[Row, dict[str, Decimal]]]:
         clicks = list(archive.archived_clicks(day, manifest))
     else:
         source, clicks = "dynamodb", list(archive.stored_clicks(day))
-    return source, len(clicks), expected_rows(clicks)
+    return source, len(clicks), expected_rows(clicks) | expected_audience_rows(clicks)  # apart by pk
 
 
 def _live_rows(days: list[date], windows: list[Window]) -> dict[Row, dict[str, Decimal]]:
@@ -284,7 +315,22 @@ def _live_rows(days: list[date], windows: list[Window]) -> dict[Row, dict[str, D
                 live[(f"window#{window.label}", sk)] = {
                     name: counts.get(name, Decimal(0)) for name in COUNTERS
                 }
+    for day in days:
+        for sk, counts in repository.audience_partition(day.isoformat()).items():
+            live[(f"audience#{day.isoformat()}", sk)] = {
+                name: value for name, value in counts.items() if _audience_counter(sk, name)
+            }
     return live
+
+
+def _audience_counter(sk: str, name: str) -> bool:
+    """Whether an attribute of an audience row is one of its counters: `<dimension>#<value>#<counter>`,
+    or a plain counter name in a destination's row."""
+    if "#destination#" in sk:
+        return name in AUDIENCE_COUNTERS
+    dimension, _, rest = name.partition("#")
+    value, _, counter = rest.rpartition("#")
+    return dimension in audience.DIMENSIONS and bool(value) and counter in AUDIENCE_COUNTERS
 
 
 def _differences(
@@ -293,28 +339,35 @@ def _differences(
     found = []
     for pk, sk in sorted(set(live) | set(expected)):
         now, then = live.get((pk, sk), {}), expected.get((pk, sk), {})
-        for counter in COUNTERS:
+        counters = sorted(now.keys() | then.keys()) if pk.startswith("audience#") else COUNTERS
+        for counter in counters:
             value, rebuilt = now.get(counter, Decimal(0)), then.get(counter, Decimal(0))
             if value != rebuilt:
                 found.append(Difference(pk=pk, sk=sk, counter=counter, live=value, rebuilt=rebuilt))
     return found
 
 
-def _correct(differences: list[Difference]) -> int:
-    """ADD each row's differences: they commute with whatever the stream adds meanwhile."""
+def _correct(differences: list[Difference]) -> list[Row]:
+    """ADD each row's differences: they commute with whatever the stream adds meanwhile. A row's
+    ADDs go in updates of at most MAX_ATTRIBUTES_PER_ROW counters (an audience row can differ in
+    hundreds); one cut short leaves a difference the next run finds. Returns the rows written."""
     by_row: dict[Row, dict[str, Decimal]] = defaultdict(dict)
     for d in differences:
         by_row[(d.pk, d.sk)][d.counter] = d.rebuilt - d.live
     dynamodb = client("dynamodb")
     for (pk, sk), changes in by_row.items():
-        dynamodb.update_item(
-            TableName=table_name("stats"),
-            Key={"pk": {"S": pk}, "sk": {"S": sk}},
-            UpdateExpression="ADD " + ", ".join(f"#{name} :{name}" for name in changes),
-            ExpressionAttributeNames={f"#{name}": name for name in changes},
-            ExpressionAttributeValues={f":{name}": {"N": str(value)} for name, value in changes.items()},
-        )
-    return len(by_row)
+        items = list(changes.items())
+        for start in range(0, len(items), MAX_ATTRIBUTES_PER_ROW):
+            part = items[start : start + MAX_ATTRIBUTES_PER_ROW]
+            dynamodb.update_item(
+                TableName=table_name("stats"),
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                # placeholders: the audience rows' names hold `#`
+                UpdateExpression="ADD " + ", ".join(f"#n{i} :v{i}" for i in range(len(part))),
+                ExpressionAttributeNames={f"#n{i}": name for i, (name, _) in enumerate(part)},
+                ExpressionAttributeValues={f":v{i}": {"N": str(value)} for i, (_, value) in enumerate(part)},
+            )
+    return list(by_row)
 
 
 # --- replaying a failed stream batch --------------------------------------------------------------

@@ -123,14 +123,14 @@ def claim_unique(pk: str, event_id: str, now_s: int) -> str:
     return event_id
 
 
-def _day_items(day: str, prefix: str, partition: str = "day") -> list[dict]:
+def _day_items(day: str, prefix: str) -> list[dict]:
     pages = (
         client("dynamodb")
         .get_paginator("query")
         .paginate(
             TableName=table_name("stats"),
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"{partition}#{day}"}, ":prefix": {"S": prefix}},
+            ExpressionAttributeValues={":pk": {"S": f"day#{day}"}, ":prefix": {"S": prefix}},
         )
     )
     return [item for page in pages for item in page["Items"]]
@@ -159,45 +159,41 @@ def metric_rows(day: str) -> list[dict]:
 def window_rows(label: str) -> dict[str, dict[str, Decimal]]:
     """Every counter row of one 2-hour window (`window#<label>` partition), sk → numeric attributes:
     `platform#<platform>` (clicks and revenue) and `metrics#<platform>#<source>` (posts' numbers)."""
-    pages = (
-        client("dynamodb")
-        .get_paginator("query")
-        .paginate(
-            TableName=table_name("stats"),
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"window#{label}"}},
-            ConsistentRead=True,
-        )
-    )
-    return {
-        item["sk"]["S"]: {name: Decimal(value["N"]) for name, value in item.items() if "N" in value}
-        for page in pages
-        for item in page["Items"]
-    }
+    return _counters(f"window#{label}", consistent=True)
 
 
 def total_rows() -> dict[str, dict[str, Decimal]]:
     """Every all-time counter row (`total` partition), sk → numeric attributes: one Query."""
-    pages = (
-        client("dynamodb")
-        .get_paginator("query")
-        .paginate(
-            TableName=table_name("stats"),
-            KeyConditionExpression="pk = :total",
-            ExpressionAttributeValues={":total": {"S": "total"}},
-        )
-    )
-    return {
-        item["sk"]["S"]: {name: Decimal(value["N"]) for name, value in item.items() if "N" in value}
-        for page in pages
-        for item in page["Items"]
-    }
+    return _counters("total")
 
 
 def audience_rows(day: str, code: str | None) -> dict[str, dict[str, Decimal]]:
     """The audience rows of one day (contentflow.analytics.audience), sk → numeric attributes: every
     link's rows, or one link's rows and its destinations' (one Query either way)."""
+    return _counters(f"audience#{day}", prefix=f"code#{code}#" if code else "all#")
+
+
+def audience_partition(day: str) -> dict[str, dict[str, Decimal]]:
+    """Every audience row of one day, every link's and all links', read consistently
+    (contentflow.analytics.rebuild compares them with the clicks)."""
+    return _counters(f"audience#{day}", consistent=True)
+
+
+def _counters(pk: str, *, prefix: str = "", consistent: bool = False) -> dict[str, dict[str, Decimal]]:
+    """sk → numeric attributes of partition `pk`'s rows whose sk starts with `prefix`: one Query."""
+    values = {":pk": {"S": pk}} | ({":prefix": {"S": prefix}} if prefix else {})
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=table_name("stats"),
+            KeyConditionExpression="pk = :pk" + (" AND begins_with(sk, :prefix)" if prefix else ""),
+            ExpressionAttributeValues=values,
+            ConsistentRead=consistent,
+        )
+    )
     return {
         item["sk"]["S"]: {name: Decimal(value["N"]) for name, value in item.items() if "N" in value}
-        for item in _day_items(day, f"code#{code}#" if code else "all#", partition="audience")
+        for page in pages
+        for item in page["Items"]
     }
