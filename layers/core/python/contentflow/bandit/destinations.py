@@ -25,7 +25,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from contentflow.analytics.reports import audience
 from contentflow.bandit import core
+from contentflow.links import repository as links
 
 WINDOW_DAYS = 28  # the evidence: the last four weeks, so a destination that changes is followed
 PRIOR_CLICKS = 20.0  # a destination starts as if it had 20 clicks at the link's pooled mean
@@ -84,9 +86,6 @@ def as_stored(values: dict[str, float]) -> dict[str, Decimal]:
 def refresh(today: date | None = None) -> dict:
     """Recompute the shares of every active best_epc link from the last WINDOW_DAYS of its stats (the
     audience rows' destination counts, exactly once per click) and write those that changed."""
-    from contentflow.analytics.reports import audience
-    from contentflow.links import repository as links
-
     today = today or datetime.now(UTC).date()
     start = today - timedelta(days=WINDOW_DAYS - 1)
     seen = changed = 0
